@@ -1,0 +1,119 @@
+"""Switches that change how new nodes are recorded: ``no_grad``, ``detect_anomaly``, ``trace_origins``.
+
+All three are context managers that also work as decorators, nest, and restore the previous
+setting on exit (even after an exception). The state is process-wide, not per thread.
+When none is active, recording a node costs one attribute check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from types import TracebackType
+
+__all__ = ["AnomalyError", "detect_anomaly", "is_grad_enabled", "no_grad", "trace_origins"]
+
+
+class AnomalyError(ArithmeticError):
+    """Raised under :func:`detect_anomaly` when an op or a backward pass produces nan/inf."""
+
+
+class _Mode:
+    """The recording switches. ``plain`` is True when nothing special is on (the fast path)."""
+
+    __slots__ = ("grad_enabled", "anomaly", "origins", "plain")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.origins = False
+        self.plain = True
+
+    def refresh(self) -> None:
+        self.plain = self.grad_enabled and not self.anomaly and not self.origins
+
+
+MODE = _Mode()
+
+
+class _Switch(contextlib.ContextDecorator):
+    """Sets one attribute of ``MODE`` for the duration of a ``with`` block, then restores it."""
+
+    _attr = ""
+    _value = True
+
+    def __init__(self) -> None:
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(getattr(MODE, self._attr))
+        setattr(MODE, self._attr, self._value)
+        MODE.refresh()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        setattr(MODE, self._attr, self._saved.pop())
+        MODE.refresh()
+
+
+class no_grad(_Switch):  # noqa: N801 - named like torch.no_grad
+    """Compute values without recording the graph: new nodes are leaves with no parents.
+
+    Use it for evaluation and for parameter updates, as in PyTorch::
+
+        with no_grad():
+            y = model(x)   # y.parents == (), nothing to backpropagate through
+
+    Also works as a decorator (``@no_grad()``).
+    """
+
+    _attr = "grad_enabled"
+    _value = False
+
+
+class detect_anomaly(_Switch):  # noqa: N801 - named like torch.autograd.detect_anomaly
+    """Raise :class:`AnomalyError` as soon as something turns nan or infinite.
+
+    Inside the block, an op whose output is nan/inf although its inputs are finite raises, and
+    so does a backward pass that produces a non-finite gradient from finite values. The error
+    names the op, its input values and the file:line where the node was created (nodes made
+    inside the block remember where). Off by default; costs nothing when off::
+
+        with detect_anomaly():
+            Value(0.0).log()   # AnomalyError: op 'log' produced -inf from finite inputs (0.0) ...
+    """
+
+    _attr = "anomaly"
+
+
+class trace_origins(_Switch):  # noqa: N801 - reads like the other switches
+    """Make nodes created in the block remember the file:line that created them (``v.origin``).
+
+    Useful in a debugger or with :meth:`Value.explain`; off by default because looking up the
+    caller's frame for every node costs time.
+    """
+
+    _attr = "origins"
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :class:`no_grad`."""
+    return MODE.grad_enabled
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def caller_origin() -> str:
+    """``'file.py:42'`` of the innermost frame outside the ``autograd`` package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
