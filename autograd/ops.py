@@ -22,7 +22,8 @@ Adding an op is one edit here (forward + rule) plus a one-line method on ``Value
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -117,15 +118,15 @@ def fsoftplus(x: float) -> float:
 def div(x: S | float, y: S) -> S:
     """``x / y`` with IEEE semantics on floats; Value division on Values."""
     if isinstance(y, float):
-        return fdiv(x, y)  # type: ignore[arg-type]
-    return x / y  # type: ignore[return-value]
+        return fdiv(x, y)
+    return x / y
 
 
 def pow(x: S, y: S | float) -> S:  # noqa: A001 - mirrors math.pow on purpose
     """``x ** y`` with IEEE semantics on floats; Value power on Values."""
     if isinstance(x, float):
-        return fpow(x, y)  # type: ignore[arg-type]
-    return x**y  # type: ignore[return-value]
+        return fpow(x, y)
+    return x**y
 
 
 def exp(x: S) -> S:
