@@ -1,0 +1,1 @@
+"""Benchmarks: valuegrad against micrograd and PyTorch (run with ``python -m benchmarks``)."""
