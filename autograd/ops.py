@@ -173,7 +173,8 @@ def _data(x: Any) -> float:
 ADD = Op("+", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0))
 SUB = Op("-", lambda x, y: x - y, lambda x, y, out: (1.0, -1.0))
 MUL = Op("*", lambda x, y: x * y, lambda x, y, out: (y, x))
-DIV = Op("/", fdiv, lambda x, y, out: (div(1.0, y), -div(x, y * y)))
+# d/dy = -x/y**2, computed as -(x/y)/y like PyTorch: y*y underflows to 0 for |y| < 1e-162.
+DIV = Op("/", fdiv, lambda x, y, out: (div(1.0, y), -div(out, y)))
 POW = Op("**", fpow, _pow_partials)
 NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,))
 ABS = Op("abs", abs, lambda x, out: (step(x, 1.0, -1.0, 0.0),))
@@ -218,8 +219,8 @@ def rpow_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
 
 
 def rdiv_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
-    """``c / x``; d/dx = ``-c / x ** 2``."""
-    return (-div(c, x * x),)
+    """``c / x``; d/dx = ``-c / x ** 2``, computed as ``-(c / x) / x`` (no underflow of x*x)."""
+    return (-div(out, x),)
 
 
 # The rules used when a graph of gradients is built, keyed by ``node.op``. Ops whose partials

@@ -46,8 +46,8 @@ def as_float(x: object) -> float | None:
     if t is int or (isinstance(x, numbers.Real) and t is not Value):
         try:
             return float(x)  # type: ignore[arg-type]
-        except OverflowError:  # an int too large for a float, like 10**400
-            return math.copysign(math.inf, x)  # type: ignore[arg-type]
+        except OverflowError:  # an int too large for a float, like 10**400 (copysign would raise too)
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
     return None
 
 
