@@ -41,20 +41,35 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _prepare(root: Value, grad: float) -> list[Value]:
-    """Order the graph, reset interior gradients, and seed ``root``. Returns nodes root-first."""
+def _prepare(root: Value, grad: float) -> tuple[list[Value], dict[Value, float]]:
+    """Order the graph, zero every gradient, and seed ``root``.
+
+    Returns the nodes root-first and the leaves' earlier gradients, which ``_carry_over`` adds
+    back after the pass. Summing a pass on its own first, as PyTorch does, is what makes two
+    calls give exactly twice the gradient: ``(g + a) + b`` is not always ``g + (a + b)``.
+    """
     g = as_float(grad)
     if g is None:
         raise TypeError(f"backward() grad must be a real number, got {type(grad).__name__}")
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value to start from, got {type(root).__name__}")
     order = topological_order(root)
+    carried: dict[Value, float] = {}
     for node in order:
-        if node.parents:  # interior nodes show this pass's gradient; leaves accumulate
+        if node.parents:
             node.grad = 0.0
-    root.grad += g
+        elif node.grad:  # a leaf: set its earlier gradient aside, it accumulates across passes
+            carried[node] = node.grad
+            node.grad = 0.0
+    root.grad = g
     order.reverse()
-    return order
+    return order, carried
+
+
+def _carry_over(carried: dict[Value, float]) -> None:
+    """Add each leaf's earlier gradient back to this pass's (a dict keeps insertion order)."""
+    for leaf, earlier in carried.items():
+        leaf.grad = earlier + leaf.grad
 
 
 def backward(root: Value, grad: float = 1.0) -> None:
@@ -64,15 +79,17 @@ def backward(root: Value, grad: float = 1.0) -> None:
     leaf's gradient doubles. Interior nodes are reset first and hold this pass's gradient.
     A node reached along several paths gets the sum over all of them.
     """
-    order = _prepare(root, grad)
+    order, carried = _prepare(root, grad)
     if MODE.anomaly:
-        for _ in _propagate(order):
+        for _ in _propagate(order, carried):
             pass
         return
     for node in order:
         g = node.grad
         for parent, local in zip(node.parents, node.local_grads):
             parent.grad += local * g
+    if carried:
+        _carry_over(carried)
 
 
 class Step(NamedTuple):
@@ -97,17 +114,24 @@ def _name(v: Value) -> str:
     return v.label or (f"[{v.op}]" if v.op else f"leaf({v.data:.4g})")
 
 
-def _propagate(order: list[Value]) -> Iterator[Step]:
-    """The chain rule one edge at a time, in the same order as the fast loop in ``backward``."""
+def _propagate(order: list[Value], carried: dict[Value, float]) -> Iterator[Step]:
+    """The chain rule one edge at a time, in the same order as the fast loop in ``backward``.
+
+    Leaves get their earlier gradients back when the pass ends, is stopped early or raises.
+    """
     check = MODE.anomaly
-    for node in order:
-        g = node.grad
-        for parent, local in zip(node.parents, node.local_grads):
-            contribution = local * g
-            parent.grad += contribution
-            if check and not math.isfinite(parent.grad) and math.isfinite(g):
-                _raise_backward_anomaly(node, parent, local, g)
-            yield Step(node, parent, local, g, contribution, parent.grad)
+    try:
+        for node in order:
+            g = node.grad
+            for parent, local in zip(node.parents, node.local_grads):
+                contribution = local * g
+                parent.grad += contribution
+                if check and not math.isfinite(parent.grad) and math.isfinite(g):
+                    _raise_backward_anomaly(node, parent, local, g)
+                shown = carried.get(parent, 0.0) + parent.grad if carried else parent.grad
+                yield Step(node, parent, local, g, contribution, shown)
+    finally:
+        _carry_over(carried)
 
 
 def _raise_backward_anomaly(node: Value, parent: Value, local: float, upstream: float) -> None:
@@ -129,4 +153,4 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
         for step in loss.backward_steps():
             print(step)   # w.grad += d[*]/dw(2) * [*].grad(-1) = -2  -> w.grad = -2
     """
-    return _propagate(_prepare(root, grad))
+    return _propagate(*_prepare(root, grad))
