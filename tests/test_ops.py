@@ -50,9 +50,7 @@ CASES: dict[str, Case] = {
     "a + c": Case(lambda v, c: v[0] + c[0], lambda x, c: x[0] + c[0], st.tuples(reals()), st.tuples(reals())),
     "a - c": Case(lambda v, c: v[0] - c[0], lambda x, c: x[0] - c[0], st.tuples(reals()), st.tuples(reals())),
     "a * c": Case(lambda v, c: v[0] * c[0], lambda x, c: x[0] * c[0], st.tuples(reals()), st.tuples(reals())),
-    "a / c": Case(
-        lambda v, c: v[0] / c[0], lambda x, c: x[0] / c[0], st.tuples(reals()), st.tuples(away_from_zero())
-    ),
+    "a / c": Case(lambda v, c: v[0] / c[0], lambda x, c: x[0] / c[0], st.tuples(reals()), st.tuples(away_from_zero())),
     "a ** c": Case(
         lambda v, c: v[0] ** c[0],
         lambda x, c: math.pow(x[0], c[0]),
@@ -66,9 +64,7 @@ CASES: dict[str, Case] = {
     "c + a": Case(lambda v, c: c[0] + v[0], lambda x, c: c[0] + x[0], st.tuples(reals()), st.tuples(reals())),
     "c - a": Case(lambda v, c: c[0] - v[0], lambda x, c: c[0] - x[0], st.tuples(reals()), st.tuples(reals())),
     "c * a": Case(lambda v, c: c[0] * v[0], lambda x, c: c[0] * x[0], st.tuples(reals()), st.tuples(reals())),
-    "c / a": Case(
-        lambda v, c: c[0] / v[0], lambda x, c: c[0] / x[0], st.tuples(away_from_zero()), st.tuples(reals())
-    ),
+    "c / a": Case(lambda v, c: c[0] / v[0], lambda x, c: c[0] / x[0], st.tuples(away_from_zero()), st.tuples(reals())),
     "c ** a": Case(
         lambda v, c: c[0] ** v[0],
         lambda x, c: math.pow(c[0], x[0]),
