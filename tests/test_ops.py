@@ -179,11 +179,11 @@ def test_dot_matches_unfused_sum_and_central_differences(
     for i, local in enumerate(out.local_grads):
         assert_close(local, central_difference(f, flat, i), what=f"dot: d/d(parent {i})")
     out.backward()
-    for k, w in enumerate(ws):
-        assert w.grad == pairs[k][1]
-        x = xs[k]
-        if isinstance(x, Value):
-            assert x.grad == pairs[k][0]
+    for k, weight in enumerate(ws):
+        assert weight.grad == pairs[k][1]
+        given_input = xs[k]
+        if isinstance(given_input, Value):
+            assert given_input.grad == pairs[k][0]
     if b is not None:
         assert b.grad == 1.0
 

@@ -296,7 +296,7 @@ def test_sequence_repetition_by_a_value_is_rejected() -> None:
 
 def test_pow_with_modulus_is_rejected() -> None:
     with pytest.raises(TypeError, match="modulus"):
-        pow(Value(2.0), 3, 5)  # type: ignore[call-overload]
+        pow(Value(2.0), 3, 5)  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("slope", ["x", None, [0.1], 1j])
