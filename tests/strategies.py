@@ -17,9 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from autograd import Value, dot
+
+NO_DEADLINE = settings(deadline=None)
+"""Settings for every Hypothesis test here: a per-example deadline is a timing assertion, and the
+suite runs on shared, busy machines. Use ``@NO_DEADLINE`` or ``@settings(NO_DEADLINE, max_examples=...)``."""
 
 
 def reals(lo: float = -10.0, hi: float = 10.0) -> st.SearchStrategy[float]:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 
 from autograd import Step, Value, backward, backward_steps, topological_order
-from tests.strategies import Instruction, programs, run_program
+from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- accumulation ----------------------------------------------------------------------------
 
 
+@NO_DEADLINE
 @given(programs())
 def test_backward_twice_doubles_leaf_gradients_exactly(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -207,6 +208,7 @@ def test_ten_thousand_node_chain_of_unary_ops() -> None:
 # --- backward_steps is the same loop --------------------------------------------------------
 
 
+@NO_DEADLINE
 @given(programs())
 def test_backward_steps_gives_bit_identical_gradients(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case

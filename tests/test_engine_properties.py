@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from autograd import Value, no_grad, topological_order
 from tests.numeric import assert_close, central_difference
 from tests.strategies import (
+    NO_DEADLINE,
     OPS,
     Instruction,
     crosses_kink,
@@ -24,7 +25,7 @@ from tests.strategies import (
 EPS = 1e-6
 
 
-@settings(max_examples=300)
+@settings(NO_DEADLINE, max_examples=300)
 @given(programs())
 def test_random_program_gradients_match_central_differences(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -42,6 +43,7 @@ def test_random_program_gradients_match_central_differences(case: tuple[list[flo
         assert_close(leaf.grad, expected, rtol=1e-5, atol=1e-7 * scale, what=f"input {i} of {program} at {inputs}")
 
 
+@NO_DEADLINE
 @given(programs())
 def test_every_node_has_one_local_gradient_per_parent(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -53,6 +55,7 @@ def test_every_node_has_one_local_gradient_per_parent(case: tuple[list[float], l
         assert (node.op == "") == (not node.parents), "leaves have no op; recorded nodes have one"
 
 
+@NO_DEADLINE
 @given(programs())
 def test_topological_order_puts_every_node_after_its_parents(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -76,6 +79,7 @@ def test_topological_order_puts_every_node_after_its_parents(case: tuple[list[fl
     assert set(order) == ancestors
 
 
+@NO_DEADLINE
 @given(programs())
 def test_topological_order_is_the_same_every_time(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -84,6 +88,7 @@ def test_topological_order_is_the_same_every_time(case: tuple[list[float], list[
     assert topological_order(out) == first
 
 
+@NO_DEADLINE
 @given(programs())
 def test_no_grad_programs_compute_the_same_data_and_record_nothing(
     case: tuple[list[float], list[Instruction]],
@@ -96,6 +101,7 @@ def test_no_grad_programs_compute_the_same_data_and_record_nothing(
     assert plain.parents == ()
 
 
+@NO_DEADLINE
 @given(programs(), st.sampled_from(sorted(OPS)), reals(-2.0, 2.0))
 def test_local_gradients_of_random_nodes_match_central_differences(
     case: tuple[list[float], list[Instruction]], op: str, const: float

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, dot
 from tests.numeric import assert_close, central_difference
-from tests.strategies import away_from_zero, positives, reals, slopes
+from tests.strategies import NO_DEADLINE, away_from_zero, positives, reals, slopes
 
 inf, nan = math.inf, math.nan
 
@@ -105,6 +105,7 @@ def _forward(case: Case, consts: list[float]) -> Callable[[list[float]], float]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
+@NO_DEADLINE
 @given(data=st.data())
 def test_forward_matches_closed_form(name: str, data: st.DataObject) -> None:
     case = CASES[name]
@@ -115,6 +116,7 @@ def test_forward_matches_closed_form(name: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("name", list(CASES))
+@NO_DEADLINE
 @given(data=st.data())
 def test_local_gradients_match_central_differences(name: str, data: st.DataObject) -> None:
     case = CASES[name]
@@ -130,6 +132,7 @@ def test_local_gradients_match_central_differences(name: str, data: st.DataObjec
 
 
 @pytest.mark.parametrize("name", list(CASES))
+@NO_DEADLINE
 @given(data=st.data())
 def test_backward_matches_central_differences(name: str, data: st.DataObject) -> None:
     case = CASES[name]
@@ -144,6 +147,7 @@ def test_backward_matches_central_differences(name: str, data: st.DataObject) ->
 # --- dot ------------------------------------------------------------------------------------
 
 
+@NO_DEADLINE
 @given(
     pairs=st.lists(st.tuples(reals(), reals()), max_size=5),
     bias=st.none() | reals(),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 
 from autograd import Value
-from tests.strategies import OPS, Instruction, intermediate_values, programs
+from tests.strategies import NO_DEADLINE, OPS, Instruction, intermediate_values, programs
 from tests.test_ops import EDGES
 
 torch = pytest.importorskip("torch")
@@ -132,7 +132,7 @@ def _agree(ours: float, theirs: float, scale: float = 0.0) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
-@settings(max_examples=50)
+@settings(NO_DEADLINE, max_examples=50)
 @given(programs(min_inputs=2, max_inputs=2, max_length=1))
 def test_each_op_matches_torch(name: str, case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
@@ -144,7 +144,7 @@ def test_each_op_matches_torch(name: str, case: tuple[list[float], list[Instruct
         assert _agree(g, h, 1e-300), (name, inputs, ours, theirs)
 
 
-@settings(max_examples=200)
+@settings(NO_DEADLINE, max_examples=200)
 @given(programs())
 def test_random_compositions_match_torch(case: tuple[list[float], list[Instruction]]) -> None:
     inputs, program = case
