@@ -196,13 +196,18 @@ def test_nan_data_is_allowed() -> None:
 
 # --- NumPy scalars ------------------------------------------------------------------------------
 
-np = pytest.importorskip("numpy")
+
+@pytest.fixture
+def np() -> Any:
+    """NumPy, or skip: the engine never needs it, these tests only check it is accepted."""
+    return pytest.importorskip("numpy")
+
 
 NUMPY_SCALARS = ["float64", "float32", "int64", "int32", "float16"]
 
 
 @pytest.mark.parametrize("kind", NUMPY_SCALARS)
-def test_numpy_scalars_are_accepted_as_data(kind: str) -> None:
+def test_numpy_scalars_are_accepted_as_data(np: Any, kind: str) -> None:
     v = Value(getattr(np, kind)(2))
     assert type(v.data) is float
     assert v.data == 2.0
@@ -225,7 +230,7 @@ def test_numpy_scalars_are_accepted_as_data(kind: str) -> None:
     ],
 )
 def test_numpy_scalars_work_as_operands_on_either_side(
-    kind: str, name: str, build: Callable[[Any, Value], Any], data: float, grad: float
+    np: Any, kind: str, name: str, build: Callable[[Any, Value], Any], data: float, grad: float
 ) -> None:
     v = Value(3.0)
     out = build(getattr(np, kind)(2), v)
@@ -254,7 +259,7 @@ def test_value_of_a_value_is_rejected_with_a_hint() -> None:
         Value(Value(1.0))
 
 
-def test_numpy_array_is_rejected() -> None:
+def test_numpy_array_is_rejected(np: Any) -> None:
     with pytest.raises(TypeError, match="ndarray"):
         Value(np.array([1.0, 2.0]))
 
