@@ -309,6 +309,8 @@ def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[f
 def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
     if MODE.anomaly and not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
         inputs = ", ".join(repr(p.data) for p in parents)
+        if len(parents) == 1 and op in ("+", "-", "*", "/"):  # v / 0: the folded constant is no node
+            inputs += " and a constant"
         raise AnomalyError(
             f"op {op!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
         )

@@ -144,6 +144,19 @@ def test_forward_anomaly_names_both_inputs_of_a_binary_op() -> None:
         a / b
 
 
+def test_forward_anomaly_mentions_a_folded_constant() -> None:
+    with (
+        detect_anomaly(),
+        pytest.raises(AnomalyError, match=r"op '/' produced inf from finite inputs \(1\.0 and a constant\)"),
+    ):
+        Value(1.0) / 0
+    with (
+        detect_anomaly(),
+        pytest.raises(AnomalyError, match=r"op '\*' produced inf from finite inputs \(1e\+308 and a constant\)"),
+    ):
+        Value(1e308) * 10
+
+
 def test_non_finite_inputs_are_not_an_anomaly() -> None:
     with detect_anomaly():
         y = Value(math.inf).exp() + 1.0
