@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any, TypeVar, overload
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_grad_enabled", "no_grad", "trace_origins"]
 
@@ -37,14 +39,32 @@ class _Mode:
 MODE = _Mode()
 
 
+_S = TypeVar("_S", bound="_Switch")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
 class _Switch(contextlib.ContextDecorator):
     """Sets one attribute of ``MODE`` for the duration of a ``with`` block, then restores it."""
 
     _attr = ""
     _value = True
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
+    @overload
+    def __new__(cls: type[_S], func: None = None) -> _S: ...
+    @overload
+    def __new__(cls, func: _F) -> _F: ...  # type: ignore[misc]
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        # ``@no_grad`` without parentheses: wrap the function directly, as PyTorch allows.
+        self = super().__new__(cls)
+        self._saved = []
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or decorates a function), got {type(func).__name__}")
+        return self(func)
+
+    _saved: list[bool]
 
     def __enter__(self) -> None:
         self._saved.append(getattr(MODE, self._attr))
