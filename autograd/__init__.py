@@ -13,19 +13,41 @@ backward pass.
 """
 
 from autograd.backward import Step, backward, backward_steps, topological_order
+from autograd.custom import define_op
+from autograd.functional import (
+    GradcheckError,
+    grad,
+    grad_fn,
+    gradcheck,
+    gradgradcheck,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+)
 from autograd.modes import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, trace_origins
 from autograd.value import Value, dot
 
 __all__ = [
     "AnomalyError",
+    "GradcheckError",
     "Step",
     "Value",
     "backward",
     "backward_steps",
+    "define_op",
     "detect_anomaly",
     "dot",
+    "grad",
+    "grad_fn",
+    "gradcheck",
+    "gradgradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "no_grad",
     "topological_order",
     "trace_origins",
+    "value_and_grad",
 ]
