@@ -27,9 +27,11 @@ from autograd.functional import (
 )
 from autograd.modes import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, trace_origins
 from autograd.value import Value, dot
+from autograd.viz import DotNotFoundError, draw_dot
 
 __all__ = [
     "AnomalyError",
+    "DotNotFoundError",
     "GradcheckError",
     "Step",
     "Value",
@@ -38,6 +40,7 @@ __all__ = [
     "define_op",
     "detect_anomaly",
     "dot",
+    "draw_dot",
     "grad",
     "grad_fn",
     "gradcheck",

@@ -112,6 +112,13 @@ class Value:
         """``'file.py:line'`` where this node was created, if recorded (see ``trace_origins``)."""
         return getattr(self, "_origin", None)
 
+    def explain(self, root: Value | None = None) -> str:
+        """How this node was computed and, given the ``root`` of a backward pass, where its
+        gradient came from. See ``autograd.explain.explain``."""
+        from autograd.explain import explain
+
+        return explain(self, root)
+
     def detach(self) -> Value:
         """A new leaf with the same data and no history."""
         return Value(self.data)

@@ -1,0 +1,318 @@
+"""Drawing computation graphs: ``draw_dot(root)`` returns a Graphviz digraph of everything ``root`` needs.
+
+Each Value is a record (label, data, grad); each op is a small ellipse between a Value and its
+parents; edges point in the forward direction. In Jupyter the result displays inline. When the
+Graphviz ``dot`` program is not installed, display falls back to a simple layered SVG drawn in
+pure Python (and says once how to install Graphviz); rendering to a file needs ``dot`` and
+raises :class:`DotNotFoundError` with the install hint.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from autograd.backward import topological_order
+from autograd.value import Value
+
+__all__ = [
+    "INSTALL_HINT",
+    "DotNotFoundError",
+    "ValueGraphMixin",
+    "dot_available",
+    "draw_dot",
+    "fallback_svg",
+    "op_text",
+]
+
+INSTALL_HINT = (
+    "install Graphviz for the full layout: apt-get install graphviz | brew install graphviz | "
+    "conda install graphviz | winget install graphviz"
+)
+
+_warned = False
+
+
+class DotNotFoundError(RuntimeError):
+    """The Graphviz ``dot`` program is needed (to render to a file) but is not installed."""
+
+
+def _fmt(x: float) -> str:
+    if x == 0.0:
+        return "0"
+    if math.isnan(x) or math.isinf(x):
+        return repr(x)
+    if 1e-4 <= abs(x) < 1e5:
+        return f"{x:.4f}".rstrip("0").rstrip(".")
+    return f"{x:.3e}"
+
+
+def op_text(node: Value) -> str:
+    """How a node's op reads in a drawing, with a folded constant shown where it is recoverable."""
+    op = node.op
+    if len(node.parents) == 1 and node.local_grads:
+        p, local = node.parents[0], node.local_grads[0]
+        if op == "*":
+            return f"* {_fmt(local)}"
+        if op == "/" and local != 0.0:
+            return f"/ {_fmt(1.0 / local)}"
+        if op == "+":
+            return f"+ {_fmt(node.data - p.data)}"
+        if op == "-":
+            return f"- {_fmt(p.data - node.data)}" if local > 0 else f"{_fmt(node.data + p.data)} -"
+    if op.startswith("**") and op != "**":
+        return "**" + op[2:]
+    if op == "leaky_relu":
+        return "leaky relu"
+    return op
+
+
+class ValueGraphMixin:
+    """Behaviour added to ``graphviz.Digraph`` by :func:`draw_dot`: inline display with or
+    without ``dot``, and rendering errors that say how to install Graphviz."""
+
+    nodes_drawn: list[Value]
+    rankdir: str
+    show_grad: bool
+    marked: set[int]
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """Render with ``dot`` and return the output (see ``graphviz.Digraph.pipe``)."""
+        import graphviz
+
+        try:
+            return super().pipe(*args, **kwargs)  # type: ignore[misc]
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """Render to a file with ``dot`` (see ``graphviz.Digraph.render``); returns the file name."""
+        import graphviz
+
+        try:
+            return super().render(*args, **kwargs)  # type: ignore[misc]
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+
+    def to_svg(self) -> str:
+        """SVG text: Graphviz's layout when ``dot`` is installed, else the pure-Python fallback."""
+        global _warned
+        try:
+            return str(self.pipe(format="svg", encoding="utf-8"))
+        except DotNotFoundError:
+            if not _warned:
+                warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}",
+                              RuntimeWarning, stacklevel=2)
+                _warned = True
+            return fallback_svg(self.nodes_drawn, self.rankdir, self.show_grad, self.marked)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+        return {"image/svg+xml": self.to_svg()}
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+
+_graph_class: Any = None
+
+
+def _value_graph_class() -> Any:
+    """``ValueGraph``: a ``graphviz.Digraph`` subclass, made on first use so that importing
+    ``autograd`` never imports ``graphviz``."""
+    global _graph_class
+    if _graph_class is None:
+        import graphviz
+
+        _graph_class = type("ValueGraph", (ValueGraphMixin, graphviz.Digraph), {"__module__": __name__})
+    return _graph_class
+
+
+def _as_set(highlight: Value | Iterable[Value] | None) -> set[int]:
+    if highlight is None:
+        return set()
+    if isinstance(highlight, Value):
+        return {id(highlight)}
+    items = list(highlight)
+    for v in items:
+        if not isinstance(v, Value):
+            raise TypeError(f"draw_dot highlight must be a Value or Values, got {type(v).__name__}")
+    return {id(v) for v in items}
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    highlight: Value | Iterable[Value] | None = None,
+    color_by_grad: bool = False,
+    max_nodes: int = 300,
+) -> Any:
+    """Draw the computation graph of ``root``: every Value it depends on and the ops between them.
+
+    Args:
+        root: the output Value.
+        rankdir: ``'LR'`` (left to right, default) or ``'TB'`` (top to bottom).
+        show_grad: show each Value's ``.grad`` next to its data.
+        highlight: a Value or several to emphasise (e.g. the node a backward step reached).
+        color_by_grad: fill Values by gradient sign (blue positive, red negative) and magnitude.
+        max_nodes: refuse graphs with more Values than this (drawing them would hang a notebook).
+
+    Returns:
+        A ``graphviz.Digraph`` subclass (``ValueGraph``): ``.source`` is the DOT text, ``.to_svg()``
+        the picture, ``.render(...)`` writes a file; it displays inline in Jupyter.
+
+    Example:
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> g = draw_dot(a * b)
+        >>> "a" in g.source and "*" in g.source
+        True
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    nodes = topological_order(root)
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(nodes)} Values, more than max_nodes={max_nodes}; draw a smaller sub-expression "
+            f"or pass max_nodes={len(nodes)} (large drawings are slow)"
+        )
+    marked = _as_set(highlight)
+    top = max((abs(n.grad) for n in nodes if math.isfinite(n.grad)), default=0.0)
+    dot = _value_graph_class()(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    dot.nodes_drawn, dot.rankdir, dot.show_grad, dot.marked = nodes, rankdir, show_grad, marked
+    for n in nodes:
+        uid = str(id(n))
+        fields = [_record_escape(n.label)] if n.label else []
+        fields.append(f"data {_fmt(n.data)}")
+        if show_grad:
+            fields.append(f"grad {_fmt(n.grad)}")
+        attrs = {"shape": "record", "label": "{ " + " | ".join(fields) + " }"}
+        if id(n) in marked:
+            attrs.update(style="filled,bold", fillcolor="#ffe066", penwidth="2.5")
+        elif color_by_grad and top > 0 and math.isfinite(n.grad) and n.grad != 0:
+            attrs.update(style="filled", fillcolor=_grad_color(n.grad, top))
+        dot.node(uid, **attrs)
+        if n.parents:
+            dot.node(uid + "op", label=_record_escape(op_text(n)), shape="ellipse", fontsize="10", height="0.3")
+            dot.edge(uid + "op", uid)
+            for p in n.parents:
+                dot.edge(str(id(p)), uid + "op")
+    return dot
+
+
+def _record_escape(text: str) -> str:
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _grad_color(g: float, top: float) -> str:
+    strength = min(abs(g) / top, 1.0) ** 0.5
+    fade = int(255 - 150 * strength)
+    return f"#{fade:02x}{fade:02x}ff" if g > 0 else f"#ff{fade:02x}{fade:02x}"
+
+
+def fallback_svg(
+    nodes: list[Value], rankdir: str = "LR", show_grad: bool = True, marked: set[int] | None = None
+) -> str:
+    """A layered drawing in plain SVG, no Graphviz needed: column = longest path from a leaf.
+
+    Values sit in even columns and their ops in the odd column just before them; within a column,
+    nodes keep topological order. Good enough to read a small graph in a notebook.
+    """
+    marked = marked or set()
+    depth: dict[int, int] = {}
+    for n in nodes:
+        depth[id(n)] = 0 if not n.parents else 2 + max(depth[id(p)] for p in n.parents)
+    placed: set[int] = set()
+    for n in nodes:  # pull each leaf next to its first consumer instead of column 0
+        for p in n.parents:
+            if not p.parents:
+                first_use = depth[id(n)] - 2
+                depth[id(p)] = min(depth[id(p)], first_use) if id(p) in placed else first_use
+                placed.add(id(p))
+    columns: dict[int, list[tuple[str, Value]]] = {}
+    for n in nodes:
+        d = depth[id(n)]
+        if n.parents:
+            columns.setdefault(d - 1, []).append(("op", n))
+        columns.setdefault(d, []).append(("value", n))
+    box_w, box_h, op_w, gap_x, gap_y = 150, 46 if show_grad else 34, 60, 40, 22
+    col_w = {c: (op_w if all(k == "op" for k, _ in items) else box_w) for c, items in columns.items()}
+    pos: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+    x = 10.0
+    height = 0.0
+    for c in range(max(columns) + 1):
+        items = columns.get(c, [])
+        y = 10.0
+        for kind, n in items:
+            w, h = (float(op_w), 26.0) if kind == "op" else (float(box_w), float(box_h))
+            pos[(kind, id(n))] = (x + (col_w.get(c, op_w) - w) / 2, y, w, h)
+            y += h + gap_y
+        height = max(height, y)
+        x += col_w.get(c, op_w) + gap_x
+    width = x
+    if rankdir == "TB":
+        pos = {k: (py, px, w, h) for k, (px, py, w, h) in pos.items()}
+        width, height = height, width
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="11">',
+        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
+        '<path d="M0,0 L7,3 L0,6 z" fill="#555"/></marker></defs>',
+    ]
+
+    def anchor(key: tuple[str, int], out: bool) -> tuple[float, float]:
+        px, py, w, h = pos[key]
+        if rankdir == "TB":
+            return px + w / 2, py + (h if out else 0)
+        return px + (w if out else 0), py + h / 2
+
+    for n in nodes:
+        if not n.parents:
+            continue
+        ox, oy = anchor(("op", id(n)), True)
+        vx, vy = anchor(("value", id(n)), False)
+        parts.append(_line(ox, oy, vx, vy))
+        for p in n.parents:
+            px, py = anchor(("value", id(p)), True)
+            ix, iy = anchor(("op", id(n)), False)
+            parts.append(_line(px, py, ix, iy))
+    for n in nodes:
+        px, py, w, h = pos[("value", id(n))]
+        fill = "#ffe066" if id(n) in marked else "#ffffff"
+        parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{w}" height="{h}" rx="3" fill="{fill}" stroke="#333"/>')
+        lines = [n.label] if n.label else []
+        lines.append(f"data {_fmt(n.data)}")
+        if show_grad:
+            lines.append(f"grad {_fmt(n.grad)}")
+        step = h / (len(lines) + 1)
+        for i, text in enumerate(lines):
+            weight = ' font-weight="bold"' if i == 0 and n.label else ""
+            parts.append(f'<text x="{px + w / 2:.1f}" y="{py + step * (i + 1) + 4:.1f}" text-anchor="middle"{weight}>'
+                         f"{escape(text)}</text>")
+        if n.parents:
+            ox, oy, ow, oh = pos[("op", id(n))]
+            parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2}" ry="{oh / 2}" '
+                         f'fill="#eef3ff" stroke="#333"/>')
+            parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
+                         f"{escape(op_text(n))}</text>")
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _line(x1: float, y1: float, x2: float, y2: float) -> str:
+    return (f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555" '
+            f'marker-end="url(#arrow)"/>')
+
+
+def dot_available() -> bool:
+    """True if the Graphviz ``dot`` program is on PATH."""
+    from shutil import which
+
+    return which("dot", path=os.environ.get("PATH")) is not None

@@ -1,0 +1,163 @@
+"""draw_dot: DOT source, rendering with dot, the pure-Python fallback without dot, and refusals."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograd import DotNotFoundError, Value, dot, draw_dot
+from autograd.viz import dot_available, fallback_svg, op_text
+
+
+def classic() -> tuple[Value, list[Value]]:
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, [a, b, c, e, d, f, L]
+
+
+def test_source_names_every_value_and_op() -> None:
+    L, values = classic()
+    L.backward()
+    src = draw_dot(L).source
+    for v in values:
+        assert f"{{ {v.label} | data " in src
+    assert src.count("shape=ellipse") == 3  # *, +, *
+    assert "grad -4" in src and "grad 6" in src  # b.grad, a.grad
+    assert "rankdir=LR" in src
+    assert "rankdir=TB" in draw_dot(L, rankdir="TB").source
+
+
+def test_edges_point_forward_through_one_op_node_per_computed_value() -> None:
+    L, (a, b, *_rest) = classic()
+    src = draw_dot(L).source
+    e = L.parents[0].parents[0]
+    assert f'{id(a)} -> "{id(e)}op"' in src and f'{id(b)} -> "{id(e)}op"' in src
+    assert f'"{id(e)}op" -> {id(e)}' in src
+
+
+def test_show_grad_off_highlight_and_colour_by_grad() -> None:
+    L, values = classic()
+    L.backward()
+    assert "grad" not in draw_dot(L, show_grad=False).source
+    e = values[3]
+    hl = draw_dot(L, highlight=e).source
+    assert hl.count("#ffe066") == 1
+    colored = draw_dot(L, color_by_grad=True).source
+    assert "#ff" in colored and "ff\"" in colored  # red for negative, blue for positive gradients
+    assert "fillcolor" not in draw_dot(L).source
+
+
+def test_folded_constants_and_fused_dot_read_as_one_op() -> None:
+    x = Value(3.0, label="x")
+    assert op_text(x * 2) == "* 2"
+    assert op_text(x + 1.5) == "+ 1.5"
+    assert op_text(x / 4) == "/ 4"
+    assert op_text(x**2) == "**2"
+    assert op_text(2 / x) == "2/"
+    assert op_text(5 - x) == "5 -"
+    assert op_text(x - 5) == "- 5"
+    w = [Value(0.5), Value(-1.0)]
+    n = dot(w, [x, Value(1.0)], Value(0.1))
+    src = draw_dot(n).source
+    assert src.count("shape=ellipse") == 1 and "label=dot" in src
+
+
+def test_oversized_graphs_are_refused_with_the_count_and_the_fix() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(400):
+        y = y * 1.01
+    with pytest.raises(ValueError, match=r"401 Values, more than max_nodes=300; .* pass max_nodes=401"):
+        draw_dot(y)
+    assert draw_dot(y, max_nodes=401).source.count("shape=record") == 401
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="needs a Value, got float"):
+        draw_dot(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB'"):
+        draw_dot(Value(1.0), rankdir="RL")
+    with pytest.raises(TypeError, match="highlight must be a Value"):
+        draw_dot(Value(1.0), highlight=[1.0])  # type: ignore[list-item]
+
+
+@pytest.mark.skipif(not dot_available(), reason="needs the Graphviz dot binary")
+def test_renders_svg_and_files_with_dot(tmp_path: Path) -> None:
+    L, values = classic()
+    g = draw_dot(L)
+    svg = g.to_svg()
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    texts = "".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+    for v in values:
+        assert v.label in texts
+    bundle = g._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == svg
+    out = g.render(tmp_path / "graph", format="png")
+    assert Path(out).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_fallback_svg_is_valid_xml_naming_every_node() -> None:
+    L, values = classic()
+    L.backward()
+    from autograd import topological_order
+
+    svg = fallback_svg(topological_order(L), "LR", True, {id(values[3])})
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter() if t.tag.endswith("text")]
+    for v in values:
+        assert v.label in texts
+    assert texts.count("*") == 2 and texts.count("+") == 1
+    assert "#ffe066" in svg
+    assert ET.fromstring(fallback_svg(topological_order(L), "TB", False)) is not None
+
+
+def test_display_without_dot_falls_back_and_warns_once(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"  # a PATH with no programs at all, so no dot
+    empty.mkdir()
+    script = textwrap.dedent(
+        """
+        import warnings, xml.etree.ElementTree as ET
+        from autograd import Value, draw_dot, DotNotFoundError
+        a = Value(2.0, label="a"); b = Value(3.0, label="b")
+        g = draw_dot(a * b)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            svg1 = g._repr_mimebundle_()["image/svg+xml"]
+            svg2 = g._repr_svg_()
+        ET.fromstring(svg1)
+        assert svg1 == svg2 and ">a<" in svg1 and ">b<" in svg1
+        assert len(caught) == 1, caught
+        print("WARNING:", caught[0].message)
+        try:
+            g.render("out", format="png")
+        except DotNotFoundError as e:
+            print("ERROR:", e)
+        """
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PATH=str(empty), PYTHONPATH=repo)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: Graphviz 'dot' not found" in result.stdout
+    for hint in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz",
+                 "winget install graphviz"):
+        assert result.stdout.count(hint) == 2  # in the warning and in the render error
+    assert "ERROR: the Graphviz 'dot' program was not found" in result.stdout
+    assert "ExecutableNotFound" not in result.stdout + result.stderr
+
+
+def test_dot_not_found_error_is_a_runtime_error() -> None:
+    assert issubclass(DotNotFoundError, RuntimeError)
