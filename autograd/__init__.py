@@ -25,7 +25,7 @@ from autograd.functional import (
     jvp,
     value_and_grad,
 )
-from autograd.modes import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, trace_origins
+from autograd.modes import AnomalyError, detect_anomaly, gc_relaxed, is_grad_enabled, no_grad, trace_origins
 from autograd.value import Value, dot
 from autograd.viz import DotNotFoundError, draw_dot
 
@@ -41,6 +41,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw_dot",
+    "gc_relaxed",
     "grad",
     "grad_fn",
     "gradcheck",

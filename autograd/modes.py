@@ -8,13 +8,14 @@ When none is active, recording a node costs one attribute check.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-__all__ = ["AnomalyError", "detect_anomaly", "is_grad_enabled", "no_grad", "trace_origins"]
+__all__ = ["AnomalyError", "detect_anomaly", "gc_relaxed", "is_grad_enabled", "no_grad", "trace_origins"]
 
 
 class AnomalyError(ArithmeticError):
@@ -137,3 +138,26 @@ def caller_origin() -> str:
     if frame is None:
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+@contextlib.contextmanager
+def gc_relaxed(threshold2: int = 1000) -> Iterator[None]:
+    """Make CPython's full (generation-2) garbage collections rare inside the block.
+
+    Graphs of Values contain no reference cycles, so reference counting frees them the moment
+    the last reference goes; the cyclic collector cannot find anything in them. Yet while a big
+    graph is being built, CPython keeps re-running full collections that walk every live node,
+    which costs more time than the arithmetic (about 3x on a training step). Use this around
+    training loops; the previous thresholds come back on exit. Generation 0 and 1 collections
+    still run, so cyclic garbage made elsewhere is still found, just later.
+
+        with gc_relaxed():
+            for step in range(100):
+                ...
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(old[0], old[1], max(old[2], threshold2))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)

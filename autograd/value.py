@@ -66,7 +66,7 @@ class Value:
         (-3.0, -4.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "_origin")
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
 
     data: float
     grad: float
@@ -74,7 +74,13 @@ class Value:
     op: str
     parents: tuple[Value, ...]
     local_grads: tuple[float, ...]
-    _origin: str
+
+    def __new__(cls, data: Any = 0.0, label: str = "") -> Value:
+        # Under trace_origins/detect_anomaly a new leaf is a TracedValue, which has room to
+        # remember where it was made; ordinary Values keep one slot less (8 bytes per node).
+        if not MODE.plain and (MODE.origins or MODE.anomaly) and cls is Value:
+            return _new(TracedValue)
+        return _new(cls)
 
     def __init__(self, data: Any, label: str = "") -> None:
         x = as_float(data)
@@ -89,7 +95,7 @@ class Value:
         self.op = ""
         self.parents = _NO_PARENTS
         self.local_grads = _NO_GRADS
-        if not MODE.plain and (MODE.origins or MODE.anomaly):
+        if isinstance(self, TracedValue):
             self._origin = caller_origin()
 
     # --- reading a node -------------------------------------------------------------------
@@ -321,7 +327,13 @@ def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_gra
         raise AnomalyError(
             f"op {op!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
         )
-    v = _new(Value)
+    v: Value
+    if MODE.origins or MODE.anomaly:
+        tv = _new(TracedValue)
+        tv._origin = caller_origin()
+        v = tv
+    else:
+        v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
@@ -333,9 +345,15 @@ def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_gra
         v.op = ""
         v.parents = _NO_PARENTS
         v.local_grads = _NO_GRADS
-    if MODE.origins or MODE.anomaly:
-        v._origin = caller_origin()
     return v
+
+
+class TracedValue(Value):
+    """A Value that remembers where it was created (``origin``). Made instead of a plain Value
+    while :func:`~autograd.trace_origins` or :func:`~autograd.detect_anomaly` is active."""
+
+    __slots__ = ("_origin",)
+    _origin: str
 
 
 def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value | None = None) -> Value:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import gc
 import random
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from autograd import Value, no_grad
+from autograd import Value, gc_relaxed, no_grad
 from nn.layers import MLP
 from nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, mse_loss
 from nn.optim import SGD, Adam, Optimizer
 
-__all__ = ["LOSSES", "History", "gc_relaxed", "predict_classes", "train"]
+__all__ = ["LOSSES", "History", "make_optimizer", "predict_classes", "train"]
 
 LOSSES = ("hinge", "bce", "cross_entropy", "mse")
 
@@ -25,22 +23,6 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
-
-
-@contextmanager
-def gc_relaxed() -> Iterator[None]:
-    """Run the block with Python's full (generation 2) garbage collections made rare.
-
-    Graphs of Values have no reference cycles, so reference counting frees them; CPython's
-    cyclic collector still walks every live node again and again while a big graph is built,
-    which here costs more time than the arithmetic. The previous thresholds come back on exit.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(old[0], old[1], max(old[2], 1000))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _batch_loss(model: MLP, loss: str, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[Value, float]:
