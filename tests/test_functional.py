@@ -199,7 +199,28 @@ TORCH_CASES: list[tuple[str, Callable[[Any, Any], Any]]] = [
     ("exp-log-sqrt", lambda x, y: (x * x + 1).log() * y.exp() + (y * y + 0.25).sqrt()),
     ("sigmoid-softplus-tanh", lambda x, y: _sig(x * y) * _sp(y - x) + (x * 2.0).tanh() ** 3),
     ("const-ops", lambda x, y: 2.0 ** x + 3.0 / (y * y + 1) + x ** 2.5 * 0.1 + (1 - y) * 4),
+    ("kinks-neg-sub-dot", lambda x, y: _relu(x * y - 0.1) * x**2 + abs(x - y) * y * y
+     + _leaky(y - x) * x * y - (-x) * y + _dot2(x, y)),
 ]
+
+
+def _relu(v: Any) -> Any:
+    return v.relu() if isinstance(v, Value) else v.clamp_min(0.0)
+
+
+def _leaky(v: Any) -> Any:
+    if isinstance(v, Value):
+        return v.leaky_relu(0.2)
+    import torch
+
+    return torch.nn.functional.leaky_relu(v, 0.2)
+
+
+def _dot2(x: Any, y: Any) -> Any:
+    """x*y + y*x + 0.5 through autograd.dot for Values, the same sum for tensors."""
+    if isinstance(x, Value):
+        return dot([x, y], [y, x], Value(0.5)) * x
+    return (0.5 + x * y + y * x) * x
 
 
 def _sig(v: Any) -> Any:
