@@ -13,6 +13,7 @@ backward pass.
 """
 
 from autograd.backward import Step, backward, backward_steps, topological_order
+from autograd.compiled import Tape, TapeMismatchError
 from autograd.custom import define_op
 from autograd.functional import (
     GradcheckError,
@@ -34,6 +35,8 @@ __all__ = [
     "DotNotFoundError",
     "GradcheckError",
     "Step",
+    "Tape",
+    "TapeMismatchError",
     "Value",
     "backward",
     "backward_steps",

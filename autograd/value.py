@@ -141,14 +141,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x + c, "+", (self,), (1.0,))
+        return _node(x + c, "+", (self,), (1.0,), c)
 
     def __radd__(self, other: float) -> Value:
         """c + x; d/dx = 1"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c + self.data, "+", (self,), (1.0,))
+        return _node(c + self.data, "+", (self,), (1.0,), c)
 
     def __sub__(self, other: Value | float) -> Value:
         """x - y; d/dx = 1, d/dy = -1"""
@@ -160,14 +160,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x - c, "-", (self,), (1.0,))
+        return _node(x - c, "-", (self,), (1.0,), c)
 
     def __rsub__(self, other: float) -> Value:
         """c - x; d/dx = -1"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c - self.data, "-", (self,), (-1.0,))
+        return _node(c - self.data, "-", (self,), (-1.0,), c)
 
     def __mul__(self, other: Value | float) -> Value:
         """x * y; d/dx = y, d/dy = x"""
@@ -179,14 +179,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x * c, "*", (self,), (c,))
+        return _node(x * c, "*", (self,), (c,), c)
 
     def __rmul__(self, other: float) -> Value:
         """c * x; d/dx = c"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c * self.data, "*", (self,), (c,))
+        return _node(c * self.data, "*", (self,), (c,), c)
 
     def __truediv__(self, other: Value | float) -> Value:
         """x / y; d/dx = 1/y, d/dy = -x/y**2"""
@@ -198,7 +198,7 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(ops.fdiv(x, c), "/", (self,), (ops.fdiv(1.0, c),))
+        return _node(ops.fdiv(x, c), "/", (self,), (ops.fdiv(1.0, c),), c)
 
     def __rtruediv__(self, other: float) -> Value:
         """c / x; d/dx = -c/x**2"""
@@ -278,7 +278,7 @@ class Value:
         s = as_float(slope)
         if s is None:
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
-        return _unary(self, ops.leaky_relu_op(s))
+        return _unary(self, ops.leaky_relu_op(s), s)
 
     # --- backpropagation ----------------------------------------------------------------
 
@@ -299,16 +299,21 @@ class Value:
         return backward_steps(self, grad)
 
 
-def _unary(x: Value, op: ops.Op) -> Value:
+def _unary(x: Value, op: ops.Op, const: float = 0.0) -> Value:
     d = x.data
     out = op.forward(d)
-    return _node(out, op.name, (x,), op.partials(d, out))
+    return _node(out, op.name, (x,), op.partials(d, out), const)
 
 
-def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """Record one op's result. The fast path is six slot stores; modes take the slow path."""
+def _node(
+    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+) -> Value:
+    """Record one op's result. The fast path is six slot stores; modes take the slow path.
+
+    ``const`` is the folded constant of ops like ``x + 2`` (or leaky_relu's slope); only a
+    recording tape (``autograd.compiled``) keeps it, so it costs nothing otherwise."""
     if not MODE.plain:
-        return _node_with_modes(data, op, parents, local_grads)
+        return _node_with_modes(data, op, parents, local_grads, const)
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -319,7 +324,9 @@ def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[f
     return v
 
 
-def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+def _node_with_modes(
+    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+) -> Value:
     if MODE.anomaly and not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
         inputs = ", ".join(repr(p.data) for p in parents)
         if len(parents) == 1 and op in ("+", "-", "*", "/"):  # v / 0: the folded constant is no node
@@ -345,6 +352,8 @@ def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_gra
         v.op = ""
         v.parents = _NO_PARENTS
         v.local_grads = _NO_GRADS
+    if MODE.constants is not None and v.parents:
+        MODE.constants[v] = const
     return v
 
 

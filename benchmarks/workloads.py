@@ -128,6 +128,31 @@ def w1_nn_mlp(repeats: int, relaxed_gc: bool) -> float:
     return median_time(step, repeats)
 
 
+def w1_compiled(repeats: int) -> float:
+    """W1 through a recorded ``autograd.Tape`` of the nn.MLP step, replayed on flat floats."""
+    from autograd import Tape, Value, gc_relaxed
+    from nn import MLP, hinge_loss
+
+    X, y = moons_data()
+    model = MLP(2, [16, 16, 1], seed=1337)
+    params = model.parameters()
+
+    def loss() -> Value:
+        scores = [model(x) for x in X]
+        return hinge_loss(scores, y) + 1e-4 * sum((p * p for p in params), Value(0.0))  # type: ignore[arg-type]
+
+    tape = Tape(loss, params)
+
+    def step() -> None:
+        model.zero_grad()
+        tape.run()
+        for p in params:
+            p.data -= 1.0 * p.grad
+
+    with gc_relaxed():
+        return median_time(step, repeats)
+
+
 def w1_hand_written(repeats: int) -> float:
     """The pure-Python floor: the same step as plain float loops, no graph objects."""
     X, y = moons_data()
