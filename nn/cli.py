@@ -161,7 +161,8 @@ def _train(args: argparse.Namespace) -> int:
             bar.close()
     elapsed = time.perf_counter() - started
     final_acc = _accuracy(model, X, y)
-    print(f"valuegrad: {args.steps} steps in {elapsed:.1f} s; final loss {history.loss[-1]:.4f}, "
+    how = "compiled replay" if history.compiled else "graphs built each step"
+    print(f"valuegrad: {args.steps} steps in {elapsed:.1f} s ({how}); final loss {history.loss[-1]:.4f}, "
           f"training accuracy {final_acc:.1%}")
 
     _write_metrics(os.path.join(out, "metrics.csv"), history)
