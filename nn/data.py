@@ -16,11 +16,13 @@ __all__ = ["DATASETS", "make_blobs", "make_circles", "make_moons", "make_spirals
 Dataset = tuple[list[list[float]], list[int]]
 
 
-def _check(n_samples: object, noise: object, min_samples: int = 2) -> None:
+def _check(n_samples: object, noise: object, min_samples: int = 2, n_classes: object = 2) -> None:
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < min_samples:
         raise ValueError(f"n_samples must be an integer >= {min_samples}, got {n_samples!r}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (0.0 <= noise < math.inf):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 2 <= n_classes <= n_samples:
+        raise ValueError(f"n_classes must be an integer in [2, n_samples], got {n_classes!r}")
 
 
 def _shuffled(rng: random.Random, X: list[list[float]], y: list[int]) -> Dataset:
@@ -73,9 +75,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
 
 def make_blobs(n_samples: int = 150, n_classes: int = 3, noise: float = 0.6, seed: int | None = None) -> Dataset:
     """Gaussian blobs (standard deviation ``noise``) around ``n_classes`` centres on a circle of radius 3."""
-    _check(n_samples, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 2 <= n_classes <= n_samples:
-        raise ValueError(f"n_classes must be an integer in [2, n_samples], got {n_classes!r}")
+    _check(n_samples, noise, n_classes=n_classes)
     rng = random.Random(seed)
     X: list[list[float]] = []
     y: list[int] = []
@@ -89,9 +89,7 @@ def make_blobs(n_samples: int = 150, n_classes: int = 3, noise: float = 0.6, see
 
 def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.2, seed: int | None = None) -> Dataset:
     """``n_classes`` interleaved spiral arms (CS231n's classic), radius 0 to 1."""
-    _check(n_samples, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 2 <= n_classes <= n_samples:
-        raise ValueError(f"n_classes must be an integer in [2, n_samples], got {n_classes!r}")
+    _check(n_samples, noise, n_classes=n_classes)
     rng = random.Random(seed)
     X: list[list[float]] = []
     y: list[int] = []
