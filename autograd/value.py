@@ -370,7 +370,8 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
 
     The sum is taken in the same order as micrograd's ``sum((w*x for ...), b)``, so the result
     is bit-for-bit the unfused graph's. Parents are laid out ``(w0, x0, w1, x1, ..., bias)``
-    with local gradients ``(x0, w0, x1, w1, ..., 1.0)``. Plain-number inputs become leaf Values.
+    with local gradients ``(x0, w0, x1, w1, ..., 1.0)``. Plain-number inputs become leaf Values;
+    ``dot([], [])`` is the leaf ``Value(0.0)``.
 
         >>> w = [Value(2.0), Value(-1.0)]
         >>> dot(w, [3.0, 4.0], Value(0.5)).data
@@ -398,4 +399,6 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
     if bias is not None:
         parents.append(bias)
         grads.append(1.0)
+    if not parents:  # an empty sum with no bias is the constant 0.0, a leaf
+        return Value(acc)
     return _node(acc, "dot", tuple(parents), tuple(grads))
