@@ -143,12 +143,3 @@ def test_nn_train_falls_back_when_the_graph_depends_on_the_data() -> None:
     assert fallback.loss == plain.loss
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
 
-
-def test_empty_dot_is_a_zero_leaf_and_bias_only_dot_passes_the_bias_through() -> None:
-    from autograd import dot
-
-    empty = dot([], [])
-    assert empty.data == 0.0 and empty.is_leaf and empty.op == ""
-    b = Value(0.25)
-    only_bias = dot([], [], b)
-    assert only_bias.parents == (b,) and only_bias.local_grads == (1.0,) and only_bias.data == 0.25
