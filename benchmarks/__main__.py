@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     add("W1", "valuegrad nn.MLP (fused neurons)", w.w1_nn_mlp(repeats, relaxed_gc=False), "s/step")
     add("W1", "valuegrad nn.MLP, fused + gc_relaxed (as in train)", w.w1_nn_mlp(repeats, relaxed_gc=True), "s/step")
     add("W1", "valuegrad compiled replay (autograd.Tape of the nn.MLP step)", w.w1_compiled(repeats), "s/step")
+    if _have("numpy"):
+        add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", w.w1_vectorized(repeats * 5), "s/step")
+    else:
+        add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", None, "s/step", 'needs "valuegrad[fast]"')
     add("W1", "hand-written pure-Python floats (the floor)", w.w1_hand_written(repeats), "s/step")
     if th:
         add("W1", "PyTorch 0-d tensor per scalar op", w.w1_torch_scalar(max(repeats // 2, 2)), "s/step")
