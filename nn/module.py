@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
 from typing import Any
 
 from autograd import Value
@@ -34,17 +33,17 @@ class Module:
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``(dotted name, parameter)`` pairs in definition order, each parameter once."""
-        seen: set[int] = set()
-        out: list[tuple[str, Value]] = []
-        for name, p in _walk(self, ""):
-            if id(p) not in seen:
-                seen.add(id(p))
-                out.append((name, p))
+        out: list[Any] = []
+        _walk(self, "", True, out, set())
         return out
 
     def parameters(self) -> list[Value]:
-        """The parameters as a list, in ``named_parameters()`` order (micrograd's order for MLPs)."""
-        return [p for _, p in self.named_parameters()]
+        """The parameters as a list, in ``named_parameters()`` order (micrograd's order for MLPs).
+
+        The same walk as ``named_parameters()``, without building the names (it runs every step)."""
+        out: list[Any] = []
+        _walk(self, "", False, out, set())
+        return out
 
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
@@ -101,20 +100,19 @@ class Module:
         return f"{type(self).__name__}({self.num_parameters()} parameters)"
 
 
-def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
-    items: Any
-    if isinstance(obj, Module):
-        items = vars(obj).items()
-    else:  # list or tuple
-        items = ((str(i), v) for i, v in enumerate(obj))
+def _walk(obj: Any, prefix: str, names: bool, out: list[Any], seen: set[int]) -> None:
+    """Append ``obj``'s parameters to ``out`` (as ``(name, Value)`` pairs if ``names``), depth first
+    in attribute order; attributes starting with ``_`` are private and skipped."""
+    items: Any = vars(obj).items() if isinstance(obj, Module) else enumerate(obj)
     for key, val in items:
-        if isinstance(key, str) and key.startswith("_"):
+        if type(key) is str and key[:1] == "_":
             continue
-        name = f"{prefix}{key}"
         if isinstance(val, Value):
-            yield name, val
+            if id(val) not in seen:
+                seen.add(id(val))
+                out.append((f"{prefix}{key}", val) if names else val)
         elif isinstance(val, (Module, list, tuple)):
-            yield from _walk(val, name + ".")
+            _walk(val, f"{prefix}{key}." if names else "", names, out, seen)
 
 
 def _short(keys: list[str]) -> str:
