@@ -15,15 +15,19 @@ backward pass.
 from autograd.backward import Step, backward, backward_steps, topological_order
 from autograd.modes import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, trace_origins
 from autograd.value import Value, dot
+from autograd.viz import GraphvizMissingError, draw_dot, explain
 
 __all__ = [
     "AnomalyError",
+    "GraphvizMissingError",
     "Step",
     "Value",
     "backward",
     "backward_steps",
     "detect_anomaly",
     "dot",
+    "draw_dot",
+    "explain",
     "is_grad_enabled",
     "no_grad",
     "topological_order",

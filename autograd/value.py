@@ -267,6 +267,12 @@ class Value:
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
         return _unary(self, ops.leaky_relu_op(s))
 
+    def explain(self, root: Value | None = None) -> str:
+        """How this node was computed and where its gradient came from; see ``autograd.viz.explain``."""
+        from autograd.viz import explain
+
+        return explain(self, root)
+
     # --- backpropagation ----------------------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
