@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import cast
+
 from hypothesis import given, settings
 
 from autograd import Step, Value, topological_order
@@ -56,7 +59,7 @@ def test_a_node_is_passed_on_only_after_its_gradient_is_complete() -> None:
 
 
 def test_classic_expression_records() -> None:
-    L, a, b, f = classic()
+    L, *_ = classic()
     got = [(s.node.label, s.parent.label, s.local_grad, s.upstream, s.parent_grad) for s in L.backward_steps()]
     assert got == [
         ("L", "d", -2.0, 1.0, -2.0),
@@ -77,7 +80,7 @@ def test_step_prints_as_one_chain_rule_line() -> None:
 
 def test_stopping_early_leaves_a_consistent_partial_state() -> None:
     L, a, b, f = classic()
-    steps = L.backward_steps()
+    steps = cast(Generator[Step, None, None], L.backward_steps())  # a generator: close() stops it
     done = [next(steps) for _ in range(3)]  # L->d, L->f, d->e
     assert [s.parent.label for s in done] == ["d", "f", "e"]
     assert f.grad == 4.0 and a.grad == 0.0 and b.grad == 0.0
@@ -89,7 +92,7 @@ def test_stopping_early_leaves_a_consistent_partial_state() -> None:
 
 def test_partial_run_then_backward_gives_the_same_gradients() -> None:
     L, a, b, f = classic()
-    steps = L.backward_steps()
+    steps = cast(Generator[Step, None, None], L.backward_steps())  # a generator: close() stops it
     next(steps)
     steps.close()
     L.backward()
