@@ -13,23 +13,48 @@ backward pass.
 """
 
 from autograd.backward import Step, backward, backward_steps, topological_order
-from autograd.modes import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, trace_origins
+from autograd.compiled import Tape, TapeMismatchError
+from autograd.custom import define_op
+from autograd.functional import (
+    GradcheckError,
+    grad,
+    grad_fn,
+    gradcheck,
+    gradgradcheck,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+)
+from autograd.modes import AnomalyError, detect_anomaly, gc_relaxed, is_grad_enabled, no_grad, trace_origins
 from autograd.value import Value, dot
-from autograd.viz import GraphvizMissingError, draw_dot, explain
+from autograd.viz import DotNotFoundError, draw_dot
 
 __all__ = [
     "AnomalyError",
-    "GraphvizMissingError",
+    "DotNotFoundError",
+    "GradcheckError",
     "Step",
+    "Tape",
+    "TapeMismatchError",
     "Value",
     "backward",
     "backward_steps",
+    "define_op",
     "detect_anomaly",
     "dot",
     "draw_dot",
-    "explain",
+    "gc_relaxed",
+    "grad",
+    "grad_fn",
+    "gradcheck",
+    "gradgradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "no_grad",
     "topological_order",
     "trace_origins",
+    "value_and_grad",
 ]

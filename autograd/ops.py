@@ -161,8 +161,11 @@ def step(x: S | float, above: float, below: float, at: float) -> float:
 
 def _pow_partials(x: S, y: S, out: S) -> tuple[S | float, S | float]:
     # PyTorch: d/dx is 0 when y == 0 (even at x == 0); d/dy is 0 where x == 0 and y >= 0.
-    dx: S | float = 0.0 if _data(y) == 0.0 else y * pow(x, y - 1.0)
-    dy: S | float = 0.0 if _data(x) == 0.0 and _data(y) >= 0.0 else out * log(x)
+    # The mask is applied only where y * x**(y-1) would be 0 * inf, so that elsewhere the rule
+    # stays differentiable in y (d/dy of d/dx at y == 0 is 1/x, not 0).
+    xd, yd = _data(x), _data(y)
+    dx: S | float = 0.0 if yd == 0.0 and not math.isfinite(fpow(xd, yd - 1.0)) else y * pow(x, y - 1.0)
+    dy: S | float = 0.0 if xd == 0.0 and yd >= 0.0 else out * log(x)
     return dx, dy
 
 
@@ -228,3 +231,77 @@ def rdiv_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
 # float local gradients recorded at forward time: their derivative is zero.
 RULES: dict[str, Op] = {op.name: op for op in (MUL, DIV, POW, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS)}
 CONSTANT_PARTIALS = frozenset({"+", "-", "neg", "abs", "relu", "leaky_relu"})
+
+
+# User-defined ops (``autograd.define_op``) register here: name -> Op whose ``partials`` takes
+# just the inputs (no ``out``), as the user wrote it.
+CUSTOM: dict[str, Op] = {}
+
+
+def node_partials(node: Value) -> tuple[Any, ...]:
+    """The partial derivatives of ``node`` with respect to its parents, as differentiable Values.
+
+    This is the same rule that produced ``node.local_grads`` at forward time, evaluated on the
+    parents and the node itself (Values) instead of floats, so gradients of gradients work.
+    Constant partials come back as the recorded floats.
+    """
+    op, parents = node.op, node.parents
+    if op in CONSTANT_PARTIALS or (op in ("*", "/") and len(parents) == 1):
+        return node.local_grads
+    rule = RULES.get(op)
+    if rule is not None:
+        return rule.partials(*parents, node)
+    if op == "dot":  # parents (w0, x0, w1, x1, ..., [bias]): each partial is the pair's partner
+        partials: list[Any] = []
+        for i in range(0, len(parents) - 1, 2):
+            partials += (parents[i + 1], parents[i])
+        if len(parents) % 2:
+            partials.append(1.0)
+        return tuple(partials)
+    custom = CUSTOM.get(op)
+    if custom is not None:
+        try:
+            return tuple(custom.partials(*parents))
+        except TypeError as e:
+            raise TypeError(
+                f"op {op!r}: its local_grads function does not accept Values ({e}); write it with Value "
+                f"operations (+ - * / **, .exp(), .log(), other define_op ops) to differentiate it twice"
+            ) from None
+    if op.startswith("**"):
+        return pow_const_partials(parents[0], node, float(op[2:]))
+    if op.endswith("**"):
+        return rpow_const_partials(parents[0], node, float(op[:-2]))
+    if op.endswith("/"):
+        return rdiv_const_partials(parents[0], node, float(op[:-1]))
+    raise ValueError(f"no derivative rule for op {op!r}")
+
+
+def node_forward(node: Value) -> Callable[..., float] | None:
+    """A float function recomputing ``node.data`` from its parents' data, or None for ops whose
+    local gradients are constants (nothing to check) or unknown."""
+    op, n = node.op, len(node.parents)
+    if n == 2 and op in ("+", "-", "*", "/", "**"):
+        return {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW}[op].forward
+    unary = {o.name: o for o in (NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS)}
+    if op in unary:
+        return unary[op].forward
+    if op in CUSTOM:
+        return CUSTOM[op].forward
+    if op == "dot":
+        def affine(*xs: float) -> float:
+            acc = xs[-1] if n % 2 else 0.0
+            for i in range(0, n - 1, 2):
+                acc = acc + xs[i] * xs[i + 1]
+            return acc
+
+        return affine
+    if n == 1 and op.startswith("**"):
+        c = float(op[2:])
+        return lambda x: fpow(x, c)
+    if n == 1 and op.endswith("**"):
+        c = float(op[:-2])
+        return lambda x: fpow(c, x)
+    if n == 1 and op.endswith("/") and op != "/":
+        c = float(op[:-1])
+        return lambda x: fdiv(c, x)
+    return None

@@ -66,7 +66,7 @@ class Value:
         (-3.0, -4.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "_origin")
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
 
     data: float
     grad: float
@@ -74,7 +74,13 @@ class Value:
     op: str
     parents: tuple[Value, ...]
     local_grads: tuple[float, ...]
-    _origin: str
+
+    def __new__(cls, data: Any = 0.0, label: str = "") -> Value:
+        # Under trace_origins/detect_anomaly a new leaf is a TracedValue, which has room to
+        # remember where it was made; ordinary Values keep one slot less (8 bytes per node).
+        if not MODE.plain and (MODE.origins or MODE.anomaly) and cls is Value:
+            return _new(TracedValue)
+        return _new(cls)
 
     def __init__(self, data: Any, label: str = "") -> None:
         x = as_float(data)
@@ -89,7 +95,7 @@ class Value:
         self.op = ""
         self.parents = _NO_PARENTS
         self.local_grads = _NO_GRADS
-        if not MODE.plain and (MODE.origins or MODE.anomaly):
+        if isinstance(self, TracedValue):
             self._origin = caller_origin()
 
     # --- reading a node -------------------------------------------------------------------
@@ -112,6 +118,13 @@ class Value:
         """``'file.py:line'`` where this node was created, if recorded (see ``trace_origins``)."""
         return getattr(self, "_origin", None)
 
+    def explain(self, root: Value | None = None) -> str:
+        """How this node was computed and, given the ``root`` of a backward pass, where its
+        gradient came from. See ``autograd.explain.explain``."""
+        from autograd.explain import explain
+
+        return explain(self, root)
+
     def detach(self) -> Value:
         """A new leaf with the same data and no history."""
         return Value(self.data)
@@ -128,14 +141,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x + c, "+", (self,), (1.0,))
+        return _node(x + c, "+", (self,), (1.0,), c)
 
     def __radd__(self, other: float) -> Value:
         """c + x; d/dx = 1"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c + self.data, "+", (self,), (1.0,))
+        return _node(c + self.data, "+", (self,), (1.0,), c)
 
     def __sub__(self, other: Value | float) -> Value:
         """x - y; d/dx = 1, d/dy = -1"""
@@ -147,14 +160,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x - c, "-", (self,), (1.0,))
+        return _node(x - c, "-", (self,), (1.0,), c)
 
     def __rsub__(self, other: float) -> Value:
         """c - x; d/dx = -1"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c - self.data, "-", (self,), (-1.0,))
+        return _node(c - self.data, "-", (self,), (-1.0,), c)
 
     def __mul__(self, other: Value | float) -> Value:
         """x * y; d/dx = y, d/dy = x"""
@@ -166,14 +179,14 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x * c, "*", (self,), (c,))
+        return _node(x * c, "*", (self,), (c,), c)
 
     def __rmul__(self, other: float) -> Value:
         """c * x; d/dx = c"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c * self.data, "*", (self,), (c,))
+        return _node(c * self.data, "*", (self,), (c,), c)
 
     def __truediv__(self, other: Value | float) -> Value:
         """x / y; d/dx = 1/y, d/dy = -x/y**2"""
@@ -185,7 +198,7 @@ class Value:
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(ops.fdiv(x, c), "/", (self,), (ops.fdiv(1.0, c),))
+        return _node(ops.fdiv(x, c), "/", (self,), (ops.fdiv(1.0, c),), c)
 
     def __rtruediv__(self, other: float) -> Value:
         """c / x; d/dx = -c/x**2"""
@@ -265,13 +278,7 @@ class Value:
         s = as_float(slope)
         if s is None:
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
-        return _unary(self, ops.leaky_relu_op(s))
-
-    def explain(self, root: Value | None = None) -> str:
-        """How this node was computed and where its gradient came from; see ``autograd.viz.explain``."""
-        from autograd.viz import explain
-
-        return explain(self, root)
+        return _unary(self, ops.leaky_relu_op(s), s)
 
     # --- backpropagation ----------------------------------------------------------------
 
@@ -292,16 +299,21 @@ class Value:
         return backward_steps(self, grad)
 
 
-def _unary(x: Value, op: ops.Op) -> Value:
+def _unary(x: Value, op: ops.Op, const: float = 0.0) -> Value:
     d = x.data
     out = op.forward(d)
-    return _node(out, op.name, (x,), op.partials(d, out))
+    return _node(out, op.name, (x,), op.partials(d, out), const)
 
 
-def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """Record one op's result. The fast path is six slot stores; modes take the slow path."""
+def _node(
+    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+) -> Value:
+    """Record one op's result. The fast path is six slot stores; modes take the slow path.
+
+    ``const`` is the folded constant of ops like ``x + 2`` (or leaky_relu's slope); only a
+    recording tape (``autograd.compiled``) keeps it, so it costs nothing otherwise."""
     if not MODE.plain:
-        return _node_with_modes(data, op, parents, local_grads)
+        return _node_with_modes(data, op, parents, local_grads, const)
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -312,7 +324,9 @@ def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[f
     return v
 
 
-def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+def _node_with_modes(
+    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+) -> Value:
     if MODE.anomaly and not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
         inputs = ", ".join(repr(p.data) for p in parents)
         if len(parents) == 1 and op in ("+", "-", "*", "/"):  # v / 0: the folded constant is no node
@@ -320,7 +334,13 @@ def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_gra
         raise AnomalyError(
             f"op {op!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
         )
-    v = _new(Value)
+    v: Value
+    if MODE.origins or MODE.anomaly:
+        tv = _new(TracedValue)
+        tv._origin = caller_origin()
+        v = tv
+    else:
+        v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
@@ -332,9 +352,17 @@ def _node_with_modes(data: float, op: str, parents: tuple[Value, ...], local_gra
         v.op = ""
         v.parents = _NO_PARENTS
         v.local_grads = _NO_GRADS
-    if MODE.origins or MODE.anomaly:
-        v._origin = caller_origin()
+    if MODE.constants is not None and v.parents:
+        MODE.constants[v] = const
     return v
+
+
+class TracedValue(Value):
+    """A Value that remembers where it was created (``origin``). Made instead of a plain Value
+    while :func:`~autograd.trace_origins` or :func:`~autograd.detect_anomaly` is active."""
+
+    __slots__ = ("_origin",)
+    _origin: str
 
 
 def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value | None = None) -> Value:
@@ -342,7 +370,8 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
 
     The sum is taken in the same order as micrograd's ``sum((w*x for ...), b)``, so the result
     is bit-for-bit the unfused graph's. Parents are laid out ``(w0, x0, w1, x1, ..., bias)``
-    with local gradients ``(x0, w0, x1, w1, ..., 1.0)``. Plain-number inputs become leaf Values.
+    with local gradients ``(x0, w0, x1, w1, ..., 1.0)``. Plain-number inputs become leaf Values;
+    ``dot([], [])`` is the leaf ``Value(0.0)``.
 
         >>> w = [Value(2.0), Value(-1.0)]
         >>> dot(w, [3.0, 4.0], Value(0.5)).data
@@ -370,4 +399,6 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
     if bias is not None:
         parents.append(bias)
         grads.append(1.0)
+    if not parents:  # an empty sum with no bias is the constant 0.0, a leaf
+        return Value(acc)
     return _node(acc, "dot", tuple(parents), tuple(grads))

@@ -1,20 +1,16 @@
-"""Drawing a computation graph, and explaining one node in words.
+"""Drawing computation graphs: ``draw_dot(root)`` returns a Graphviz digraph of everything ``root`` needs.
 
-``draw_dot(root)`` returns a ``graphviz.Digraph``: one record per Value (label, data, grad) and
-one small node per op, edges in the forward direction. In a notebook it displays inline; when the
-Graphviz ``dot`` program is missing, display falls back to a small pure-Python layered SVG (and
-says once how to install Graphviz), while rendering to a file raises :class:`GraphvizMissingError`.
-
-    >>> from autograd import Value, draw_dot
-    >>> x = Value(2.0, label="x"); y = x * x; y.label = "y"
-    >>> "x" in draw_dot(y).source
-    True
-
-``graphviz`` is imported inside the functions that need it, so ``import autograd`` stays instant.
+Each Value is a record (label, data, grad); each op is a small ellipse between a Value and its
+parents; edges point in the forward direction. In Jupyter the result displays inline. When the
+Graphviz ``dot`` program is not installed, display falls back to a simple layered SVG drawn in
+pure Python (and says once how to install Graphviz); rendering to a file needs ``dot`` and
+raises :class:`DotNotFoundError` with the install hint.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -23,60 +19,128 @@ from xml.sax.saxutils import escape
 from autograd.backward import topological_order
 from autograd.value import Value
 
-__all__ = ["INSTALL_HINT", "GraphvizMissingError", "draw_dot", "explain", "fallback_svg"]
+__all__ = [
+    "INSTALL_HINT",
+    "DotNotFoundError",
+    "ValueGraphMixin",
+    "dot_available",
+    "draw_dot",
+    "fallback_svg",
+    "op_text",
+]
 
 INSTALL_HINT = (
-    "install Graphviz for the full layout: apt-get install graphviz, brew install graphviz, "
-    "conda install graphviz or winget install graphviz"
+    "install Graphviz for the full layout: apt-get install graphviz | brew install graphviz | "
+    "conda install graphviz | winget install graphviz"
 )
 
 _warned = False
 
 
-class GraphvizMissingError(RuntimeError):
-    """The Graphviz ``dot`` program is not installed, so a graph cannot be rendered to a file."""
+class DotNotFoundError(RuntimeError):
+    """The Graphviz ``dot`` program is needed (to render to a file) but is not installed."""
 
 
-def _num(x: float) -> str:
-    """Compact number: 4 significant digits, no trailing noise (``-0.5``, ``1.235e+04``)."""
-    return f"{x:.4g}"
+def _fmt(x: float) -> str:
+    if x == 0.0:
+        return "0"
+    if math.isnan(x) or math.isinf(x):
+        return repr(x)
+    if 1e-4 <= abs(x) < 1e5:
+        return f"{x:.4f}".rstrip("0").rstrip(".")
+    return f"{x:.3e}"
 
 
-def _op_text(v: Value) -> str:
-    """The op's name, with a folded constant shown (``a * 2`` keeps 2 only as its local grad)."""
-    if v.op == "*" and len(v.parents) == 1:
-        return f"* {_num(v.local_grads[0])}"
-    return v.op
+def op_text(node: Value) -> str:
+    """How a node's op reads in a drawing, with a folded constant shown where it is recoverable."""
+    op = node.op
+    if len(node.parents) == 1 and node.local_grads:
+        p, local = node.parents[0], node.local_grads[0]
+        if op == "*":
+            return f"* {_fmt(local)}"
+        if op == "/" and local != 0.0:
+            return f"/ {_fmt(1.0 / local)}"
+        if op == "+":
+            return f"+ {_fmt(node.data - p.data)}"
+        if op == "-":
+            return f"- {_fmt(p.data - node.data)}" if local > 0 else f"{_fmt(node.data + p.data)} -"
+    if op.startswith("**") and op != "**":
+        return "**" + op[2:]
+    if op == "leaky_relu":
+        return "leaky relu"
+    return op
 
 
-def _value_text(v: Value, show_grad: bool) -> list[str]:
-    fields = [v.label] if v.label else []
-    fields.append(f"data {_num(v.data)}")
-    if show_grad:
-        fields.append(f"grad {_num(v.grad)}")
-    return fields
+class ValueGraphMixin:
+    """Behaviour added to ``graphviz.Digraph`` by :func:`draw_dot`: inline display with or
+    without ``dot``, and rendering errors that say how to install Graphviz."""
+
+    nodes_drawn: list[Value]
+    rankdir: str
+    show_grad: bool
+    marked: set[int]
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """Render with ``dot`` and return the output (see ``graphviz.Digraph.pipe``)."""
+        import graphviz
+
+        try:
+            return super().pipe(*args, **kwargs)  # type: ignore[misc]
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """Render to a file with ``dot`` (see ``graphviz.Digraph.render``); returns the file name."""
+        import graphviz
+
+        try:
+            return super().render(*args, **kwargs)  # type: ignore[misc]
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+
+    def to_svg(self) -> str:
+        """SVG text: Graphviz's layout when ``dot`` is installed, else the pure-Python fallback."""
+        global _warned
+        try:
+            return str(self.pipe(format="svg", encoding="utf-8"))
+        except DotNotFoundError:
+            if not _warned:
+                warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}",
+                              RuntimeWarning, stacklevel=2)
+                _warned = True
+            return fallback_svg(self.nodes_drawn, self.rankdir, self.show_grad, self.marked)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+        return {"image/svg+xml": self.to_svg()}
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
 
 
-def _grad_color(g: float, scale: float) -> str:
-    """Blue for a positive gradient, red for a negative one; stronger for a larger magnitude."""
-    if scale == 0.0 or g != g:  # no gradients yet, or nan
-        return "#ffffff"
-    t = min(abs(g) / scale, 1.0)
-    weak = int(255 - 150 * t)
-    return f"#{weak:02x}{weak:02x}ff" if g > 0 else f"#ff{weak:02x}{weak:02x}"
+_graph_class: Any = None
 
 
-def _collect(root: Value, max_nodes: int) -> list[Value]:
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
-    order = topological_order(root)
-    if len(order) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(order)} Values, more than max_nodes={max_nodes}; a drawing that big "
-            f"is unreadable and slow to lay out. Draw a smaller sub-expression, or pass "
-            f"draw_dot(root, max_nodes={len(order)}) to draw it anyway"
-        )
-    return order
+def _value_graph_class() -> Any:
+    """``ValueGraph``: a ``graphviz.Digraph`` subclass, made on first use so that importing
+    ``autograd`` never imports ``graphviz``."""
+    global _graph_class
+    if _graph_class is None:
+        import graphviz
+
+        _graph_class = type("ValueGraph", (ValueGraphMixin, graphviz.Digraph), {"__module__": __name__})
+    return _graph_class
+
+
+def _as_set(highlight: Value | Iterable[Value] | None) -> set[int]:
+    if highlight is None:
+        return set()
+    if isinstance(highlight, Value):
+        return {id(highlight)}
+    items = list(highlight)
+    for v in items:
+        if not isinstance(v, Value):
+            raise TypeError(f"draw_dot highlight must be a Value or Values, got {type(v).__name__}")
+    return {id(v) for v in items}
 
 
 def draw_dot(
@@ -87,239 +151,168 @@ def draw_dot(
     color_by_grad: bool = False,
     max_nodes: int = 300,
 ) -> Any:
-    """A ``graphviz.Digraph`` of ``root`` and everything it depends on.
-
-    Each Value is a record ``label | data | grad``; each op is a small ellipse between a Value
-    and its parents. ``highlight`` (one Value or several) is drawn in yellow with a bold border;
-    ``color_by_grad`` fills records blue (positive) or red (negative), stronger for larger
-    ``|grad|``. Graphs with more than ``max_nodes`` Values are refused with a ``ValueError``.
+    """Draw the computation graph of ``root``: every Value it depends on and the ops between them.
 
     Args:
-        root: the output Value to draw.
-        rankdir: ``'LR'`` (left to right) or ``'TB'`` (top to bottom).
-        show_grad: include each Value's ``.grad``.
-        highlight: Values to emphasise, e.g. the node a backward step has reached.
-        color_by_grad: colour records by gradient sign and magnitude.
-        max_nodes: largest number of Values to draw.
+        root: the output Value.
+        rankdir: ``'LR'`` (left to right, default) or ``'TB'`` (top to bottom).
+        show_grad: show each Value's ``.grad`` next to its data.
+        highlight: a Value or several to emphasise (e.g. the node a backward step reached).
+        color_by_grad: fill Values by gradient sign (blue positive, red negative) and magnitude.
+        max_nodes: refuse graphs with more Values than this (drawing them would hang a notebook).
 
     Returns:
-        A ``graphviz.Digraph`` subclass that displays inline in Jupyter even without ``dot``.
+        A ``graphviz.Digraph`` subclass (``ValueGraph``): ``.source`` is the DOT text, ``.to_svg()``
+        the picture, ``.render(...)`` writes a file; it displays inline in Jupyter.
+
+    Example:
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> g = draw_dot(a * b)
+        >>> "a" in g.source and "*" in g.source
+        True
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
-    order = _collect(root, max_nodes)
-    if highlight is None:
-        marked: list[Value] = []
-    elif isinstance(highlight, Value):
-        marked = [highlight]
-    else:
-        marked = list(highlight)
-    marked_ids = {id(v) for v in marked}
-    scale = max((abs(v.grad) for v in order if v.grad == v.grad), default=0.0)
-
-    drawing = _drawing_class()(format="svg", graph_attr={"rankdir": rankdir})
-    names = {id(v): f"v{i}" for i, v in enumerate(order)}
-    boxes: list[tuple[str, str, str]] = []  # (name, text, fill) for the fallback layout
-    edges: list[tuple[str, str]] = []
-    for v in order:
-        name = names[id(v)]
-        fields = _value_text(v, show_grad)
-        fill = _grad_color(v.grad, scale) if color_by_grad else "#ffffff"
-        attrs = {"shape": "record", "style": "filled", "fillcolor": fill}
-        if id(v) in marked_ids:
-            attrs.update(fillcolor="#ffe44d", penwidth="3")
-            fill = "#ffe44d"
-        label = " | ".join(f.replace("|", "\\|").replace("{", "\\{").replace("}", "\\}") for f in fields)
-        drawing.node(name, "{ " + label + " }", **attrs)
-        boxes.append((name, "  ".join(fields), fill))
-        if v.parents:
-            op_name = name + "_op"
-            drawing.node(op_name, _op_text(v), shape="ellipse", fontsize="10")
-            boxes.append((op_name, _op_text(v), ""))
-            drawing.edge(op_name, name)
-            edges.append((op_name, name))
-            for p in dict.fromkeys(v.parents):  # a parent used twice (x*x) gets one edge
-                drawing.edge(names[id(p)], op_name)
-                edges.append((names[id(p)], op_name))
-    drawing._boxes = boxes
-    drawing._edges = edges
-    drawing._rankdir = rankdir
-    return drawing
+    nodes = topological_order(root)
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(nodes)} Values, more than max_nodes={max_nodes}; draw a smaller sub-expression "
+            f"or pass max_nodes={len(nodes)} (large drawings are slow)"
+        )
+    marked = _as_set(highlight)
+    top = max((abs(n.grad) for n in nodes if math.isfinite(n.grad)), default=0.0)
+    dot = _value_graph_class()(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    dot.nodes_drawn, dot.rankdir, dot.show_grad, dot.marked = nodes, rankdir, show_grad, marked
+    for n in nodes:
+        uid = str(id(n))
+        fields = [_record_escape(n.label)] if n.label else []
+        fields.append(f"data {_fmt(n.data)}")
+        if show_grad:
+            fields.append(f"grad {_fmt(n.grad)}")
+        attrs = {"shape": "record", "label": "{ " + " | ".join(fields) + " }"}
+        if id(n) in marked:
+            attrs.update(style="filled,bold", fillcolor="#ffe066", penwidth="2.5")
+        elif color_by_grad and top > 0 and math.isfinite(n.grad) and n.grad != 0:
+            attrs.update(style="filled", fillcolor=_grad_color(n.grad, top))
+        dot.node(uid, **attrs)
+        if n.parents:
+            dot.node(uid + "op", label=_record_escape(op_text(n)), shape="ellipse", fontsize="10", height="0.3")
+            dot.edge(uid + "op", uid)
+            for p in n.parents:
+                dot.edge(str(id(p)), uid + "op")
+    return dot
 
 
-_DRAWING: Any = None
+def _record_escape(text: str) -> str:
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
-def _drawing_class() -> Any:
-    """The Digraph subclass, built on first use so ``graphviz`` is imported only when drawing."""
-    global _DRAWING
-    if _DRAWING is not None:
-        return _DRAWING
-    import graphviz
-
-    class Drawing(graphviz.Digraph):  # type: ignore[misc]
-        """A Digraph that still displays without ``dot`` and names the fix when rendering fails."""
-
-        _boxes: list[tuple[str, str, str]]
-        _edges: list[tuple[str, str]]
-        _rankdir: str
-
-        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
-            return {"image/svg+xml": self._repr_svg_()}
-
-        def _repr_svg_(self) -> str:
-            try:
-                svg: str = self.pipe(format="svg", encoding="utf-8")
-                return svg
-            except GraphvizMissingError:
-                _warn_once()
-                return fallback_svg(self._boxes, self._edges, self._rankdir)
-
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().pipe(*args, **kwargs)
-            except graphviz.ExecutableNotFound as e:
-                raise GraphvizMissingError(f"the Graphviz 'dot' program was not found; {INSTALL_HINT}") from e
-
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().render(*args, **kwargs)
-            except graphviz.ExecutableNotFound as e:
-                raise GraphvizMissingError(f"the Graphviz 'dot' program was not found; {INSTALL_HINT}") from e
-
-    _DRAWING = Drawing
-    return Drawing
+def _grad_color(g: float, top: float) -> str:
+    strength = min(abs(g) / top, 1.0) ** 0.5
+    fade = int(255 - 150 * strength)
+    return f"#{fade:02x}{fade:02x}ff" if g > 0 else f"#ff{fade:02x}{fade:02x}"
 
 
-def _warn_once() -> None:
-    global _warned
-    if not _warned:
-        _warned = True
-        warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}", stacklevel=3)
+def fallback_svg(
+    nodes: list[Value], rankdir: str = "LR", show_grad: bool = True, marked: set[int] | None = None
+) -> str:
+    """A layered drawing in plain SVG, no Graphviz needed: column = longest path from a leaf.
 
-
-def fallback_svg(boxes: list[tuple[str, str, str]], edges: list[tuple[str, str]], rankdir: str = "LR") -> str:
-    """A layered SVG drawing without Graphviz: each node's layer is its longest path from a leaf.
-
-    ``boxes`` are ``(name, text, fill)`` (an empty fill draws an op ellipse), ``edges`` are
-    ``(tail, head)`` pairs with every tail listed before its head, as ``draw_dot`` produces them.
+    Values sit in even columns and their ops in the odd column just before them; within a column,
+    nodes keep topological order. Good enough to read a small graph in a notebook.
     """
-    layer: dict[str, int] = {name: 0 for name, _, _ in boxes}
-    for tail, head in edges:  # tails come first in draw order, so one pass suffices
-        layer[head] = max(layer[head], layer[tail] + 1)
-    slots: dict[int, int] = {}
-    pos: dict[str, tuple[float, float]] = {}
-    char_w, gap_layer, gap_slot, height = 7.0, 40.0, 20.0, 28.0
-    widths = {name: max(40.0, char_w * len(text) + 16.0) for name, text, _ in boxes}
-    layer_w: dict[int, float] = {}
-    for name, _, _ in boxes:
-        layer_w[layer[name]] = max(layer_w.get(layer[name], 0.0), widths[name])
-    offsets: dict[int, float] = {}
-    acc = 10.0
-    for k in sorted(layer_w):
-        offsets[k] = acc
-        acc += (layer_w[k] if rankdir == "LR" else height) + gap_layer
-    extent = acc
-    cross = 0.0
-    for name, _, _ in boxes:
-        k = layer[name]
-        i = slots.get(k, 0)
-        slots[k] = i + 1
-        along = offsets[k] + (layer_w[k] - widths[name]) / 2 if rankdir == "LR" else offsets[k]
-        across = 10.0 + i * (height + gap_slot) if rankdir == "LR" else 10.0 + i * (layer_w[k] + gap_slot)
-        pos[name] = (along, across) if rankdir == "LR" else (across, along)
-        cross = max(cross, across + (height if rankdir == "LR" else layer_w[k]) + 10.0)
-    w, h = (extent, cross) if rankdir == "LR" else (cross, extent)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
-        f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="monospace" font-size="12">',
-        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="8" refY="4" orient="auto">'
-        '<path d="M0,0 L8,4 L0,8 z"/></marker></defs>',
+    marked = marked or set()
+    depth: dict[int, int] = {}
+    for n in nodes:
+        depth[id(n)] = 0 if not n.parents else 2 + max(depth[id(p)] for p in n.parents)
+    placed: set[int] = set()
+    for n in nodes:  # pull each leaf next to its first consumer instead of column 0
+        for p in n.parents:
+            if not p.parents:
+                first_use = depth[id(n)] - 2
+                depth[id(p)] = min(depth[id(p)], first_use) if id(p) in placed else first_use
+                placed.add(id(p))
+    columns: dict[int, list[tuple[str, Value]]] = {}
+    for n in nodes:
+        d = depth[id(n)]
+        if n.parents:
+            columns.setdefault(d - 1, []).append(("op", n))
+        columns.setdefault(d, []).append(("value", n))
+    box_w, box_h, op_w, gap_x, gap_y = 150, 46 if show_grad else 34, 60, 40, 22
+    col_w = {c: (op_w if all(k == "op" for k, _ in items) else box_w) for c, items in columns.items()}
+    pos: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+    x = 10.0
+    height = 0.0
+    for c in range(max(columns) + 1):
+        items = columns.get(c, [])
+        y = 10.0
+        for kind, n in items:
+            w, h = (float(op_w), 26.0) if kind == "op" else (float(box_w), float(box_h))
+            pos[(kind, id(n))] = (x + (col_w.get(c, op_w) - w) / 2, y, w, h)
+            y += h + gap_y
+        height = max(height, y)
+        x += col_w.get(c, op_w) + gap_x
+    width = x
+    if rankdir == "TB":
+        pos = {k: (py, px, w, h) for k, (px, py, w, h) in pos.items()}
+        width, height = height, width
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="11">',
+        '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="3" orient="auto">'
+        '<path d="M0,0 L7,3 L0,6 z" fill="#555"/></marker></defs>',
     ]
-    for tail, head in edges:
-        (x1, y1), (x2, y2) = pos[tail], pos[head]
-        if rankdir == "LR":
-            a, b, c, d = x1 + widths[tail], y1 + height / 2, x2, y2 + height / 2
-        else:
-            a, b, c, d = x1 + widths[tail] / 2, y1 + height, x2 + widths[head] / 2, y2
-        out.append(
-            f'<line x1="{a:.1f}" y1="{b:.1f}" x2="{c:.1f}" y2="{d:.1f}" stroke="#555" marker-end="url(#arrow)"/>'
-        )
-    for name, text, fill in boxes:
-        x, y = pos[name]
-        wd = widths[name]
-        if fill:
-            out.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{wd:.1f}" height="{height}" fill="{fill}" stroke="black"/>'
-            )
-        else:
-            out.append(
-                f'<ellipse cx="{x + wd / 2:.1f}" cy="{y + height / 2:.1f}" rx="{wd / 2:.1f}" '
-                f'ry="{height / 2:.1f}" fill="#eeeeee" stroke="black"/>'
-            )
-        out.append(
-            f'<text id="{name}" x="{x + wd / 2:.1f}" y="{y + height / 2 + 4:.1f}" '
-            f'text-anchor="middle">{escape(text)}</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out)
+
+    def anchor(key: tuple[str, int], out: bool) -> tuple[float, float]:
+        px, py, w, h = pos[key]
+        if rankdir == "TB":
+            return px + w / 2, py + (h if out else 0)
+        return px + (w if out else 0), py + h / 2
+
+    for n in nodes:
+        if not n.parents:
+            continue
+        ox, oy = anchor(("op", id(n)), True)
+        vx, vy = anchor(("value", id(n)), False)
+        parts.append(_line(ox, oy, vx, vy))
+        for p in n.parents:
+            px, py = anchor(("value", id(p)), True)
+            ix, iy = anchor(("op", id(n)), False)
+            parts.append(_line(px, py, ix, iy))
+    for n in nodes:
+        px, py, w, h = pos[("value", id(n))]
+        fill = "#ffe066" if id(n) in marked else "#ffffff"
+        parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{w}" height="{h}" rx="3" fill="{fill}" stroke="#333"/>')
+        lines = [n.label] if n.label else []
+        lines.append(f"data {_fmt(n.data)}")
+        if show_grad:
+            lines.append(f"grad {_fmt(n.grad)}")
+        step = h / (len(lines) + 1)
+        for i, text in enumerate(lines):
+            weight = ' font-weight="bold"' if i == 0 and n.label else ""
+            parts.append(f'<text x="{px + w / 2:.1f}" y="{py + step * (i + 1) + 4:.1f}" text-anchor="middle"{weight}>'
+                         f"{escape(text)}</text>")
+        if n.parents:
+            ox, oy, ow, oh = pos[("op", id(n))]
+            parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2}" ry="{oh / 2}" '
+                         f'fill="#eef3ff" stroke="#333"/>')
+            parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
+                         f"{escape(op_text(n))}</text>")
+    parts.append("</svg>")
+    return "\n".join(parts)
 
 
-def _name(v: Value) -> str:
-    return v.label or (f"[{v.op}]" if v.op else f"leaf({_num(v.data)})")
+def _line(x1: float, y1: float, x2: float, y2: float) -> str:
+    return (f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555" '
+            f'marker-end="url(#arrow)"/>')
 
 
-def explain(node: Value, root: Value | None = None) -> str:
-    """How ``node`` was computed and, after a backward pass, where its gradient came from.
+def dot_available() -> bool:
+    """True if the Graphviz ``dot`` program is on PATH."""
+    from shutil import which
 
-    Without ``root`` the text lists the op, each parent's data and the local gradient recorded at
-    forward time, and ``node.grad``. With ``root`` (the Value ``backward()`` started from) it also
-    lists every child of ``node`` inside ``root``'s graph and the share of ``node.grad`` each one
-    sent back (``local_grad * child.grad``); the shares sum to ``node.grad`` for an interior node,
-    and to this pass's part of it for a leaf.
-
-        >>> from autograd import Value
-        >>> a = Value(3.0, label="a"); b = a * 2.0; b.label = "b"; b.backward()
-        >>> print(a.explain(root=b))
-        a = 3 (a leaf: input, parameter or constant)
-        a.grad = 2
-          from b = a * 2: db/da = 2 * b.grad 1 = 2
-    """
-    lines: list[str] = []
-    me = _name(node)
-    if node.parents:
-        args = ", ".join(f"{_name(p)}={_num(p.data)}" for p in node.parents)
-        lines.append(f"{me} = {_num(node.data)}, computed by op {_op_text(node)!r} from {args}")
-        for p, local in zip(node.parents, node.local_grads):
-            lines.append(f"  d{me}/d{_name(p)} = {_num(local)}")
-    else:
-        lines.append(f"{me} = {_num(node.data)} (a leaf: input, parameter or constant)")
-    if node.origin:
-        lines.append(f"  created at {node.origin}")
-    lines.append(f"{me}.grad = {_num(node.grad)}")
-    if root is not None:
-        found = False
-        for child in topological_order(root):
-            for p, local in zip(child.parents, child.local_grads):
-                if p is node:
-                    found = True
-                    c = _name(child)
-                    lines.append(
-                        f"  from {c} = {_describe(child)}: d{c}/d{me} = {_num(local)} * {c}.grad "
-                        f"{_num(child.grad)} = {_num(local * child.grad)}"
-                    )
-        if node is root:
-            lines.append("  (the root: its gradient is the seed of backward())")
-        elif not found:
-            lines.append(f"  {me} is not part of the graph of {_name(root)}")
-    return "\n".join(lines)
-
-
-def _describe(v: Value) -> str:
-    """``a * 2``-style text of one op application."""
-    names = [_name(p) for p in v.parents]
-    if v.op == "*" and len(names) == 1:
-        return f"{names[0]} * {_num(v.local_grads[0])}"
-    if v.op in ("+", "-", "*", "/") and len(names) == 2:
-        return f"{names[0]} {v.op} {names[1]}"
-    return f"{v.op}({', '.join(names)})"
+    return which("dot", path=os.environ.get("PATH")) is not None

@@ -61,6 +61,22 @@ def test_no_grad_as_a_decorator() -> None:
     assert (x * x).parents == (x, x)
 
 
+def test_no_grad_decorates_without_parentheses() -> None:
+    @no_grad
+    def evaluate(v: Value) -> tuple[bool, Value]:
+        return is_grad_enabled(), v * 3.0
+
+    enabled, y = evaluate(Value(2.0))
+    assert enabled is False
+    assert y.data == 6.0 and y.parents == ()
+    assert is_grad_enabled() is True
+
+
+def test_no_grad_rejects_a_non_callable_argument() -> None:
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments .* got int"):
+        no_grad(3)  # type: ignore[call-overload]
+
+
 def test_no_grad_decorator_survives_recursion() -> None:
     @no_grad()
     def power(v: Value, n: int) -> Value:

@@ -333,3 +333,13 @@ def test_dot_rejects_non_value_weights_and_bias() -> None:
         dot([Value(1.0)], [1.0], 0.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="got str"):
         dot([Value(1.0)], ["x"])  # type: ignore[list-item]
+
+
+def test_empty_dot_is_a_zero_leaf_and_bias_only_dot_passes_the_bias_through() -> None:
+    from autograd import dot
+
+    empty = dot([], [])
+    assert empty.data == 0.0 and empty.is_leaf and empty.op == ""
+    b = Value(0.25)
+    only_bias = dot([], [], b)
+    assert only_bias.parents == (b,) and only_bias.local_grads == (1.0,) and only_bias.data == 0.25

@@ -1,0 +1,58 @@
+"""``explain(node)``: a short text of how a node was computed and where its gradient came from."""
+
+from __future__ import annotations
+
+from autograd.backward import topological_order
+from autograd.value import Value
+from autograd.viz import _fmt, op_text
+
+__all__ = ["explain"]
+
+
+def _name(v: Value) -> str:
+    return v.label or (f"<{v.op} node>" if v.op else f"<leaf {_fmt(v.data)}>")
+
+
+def explain(node: Value, root: Value | None = None) -> str:
+    """Describe ``node``: its op, parents and local gradients, and (given the ``root`` a backward
+    pass started from) which children its gradient came from.
+
+    Example:
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> e = a * b; e.label = "e"; e.backward()
+        >>> print(explain(a, root=e).splitlines()[0])
+        a = 2.0 is a leaf (an input or parameter)
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"explain() needs a Value, got {type(node).__name__}")
+    name = _name(node)
+    lines: list[str] = []
+    if not node.parents:
+        lines.append(f"{name} = {node.data!r} is a leaf (an input or parameter)")
+    else:
+        args = ", ".join(f"{_name(p)}={_fmt(p.data)}" for p in node.parents)
+        lines.append(f"{name} = {node.data!r}, computed by op '{op_text(node)}' from {args}")
+        for p, local in zip(node.parents, node.local_grads):
+            lines.append(f"  local gradient d{name}/d{_name(p)} = {local!r}")
+    if node.origin:
+        lines.append(f"  created at {node.origin}")
+    if root is None:
+        lines.append(f"  grad = {node.grad!r} (pass root= to see which children it came from)")
+        return "\n".join(lines)
+    if node is root:
+        lines.append(f"  grad = {node.grad!r}: this is the root, seeded by backward()")
+        return "\n".join(lines)
+    terms: list[str] = []
+    for child in topological_order(root):
+        for p, local in zip(child.parents, child.local_grads):
+            if p is node:
+                terms.append(
+                    f"    from {_name(child)} (op '{op_text(child)}'): d{_name(child)}/d{name} {local!r} "
+                    f"x {_name(child)}.grad {child.grad!r} = {local * child.grad!r}"
+                )
+    if not terms:
+        lines.append(f"  {_name(root)} does not depend on {name}")
+    else:
+        lines.append(f"  grad = {node.grad!r}, the sum over its {len(terms)} use(s):")
+        lines += terms
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""``python -m benchmarks [--quick]``: every workload for valuegrad and each installed peer, one run.
+
+Prints a table of medians with ratios against micrograd and writes benchmarks/results.md and
+benchmarks/results.json. Peers that are not installed are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import sys
+from typing import Any
+
+from benchmarks import workloads as w
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller W2/W3 (a smoke run)")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 7
+    chain = 100_000 if args.quick else 1_000_000
+    wide = 100_000 if args.quick else 1_000_000
+    from autograd import Value
+
+    rows: list[dict[str, Any]] = []
+
+    def add(workload: str, impl: str, value: float | None, unit: str, note: str = "") -> None:
+        rows.append({"workload": workload, "implementation": impl, "value": value, "unit": unit, "note": note})
+        shown = "skipped" if value is None else f"{value:.4g} {unit}"
+        print(f"{workload:4} {impl:48} {shown:>16}  {note}", flush=True)
+
+    mg = _have("micrograd")
+    th = _have("torch")
+    if mg:
+        from micrograd.engine import Value as MgValue
+
+        add("W1", "micrograd 0.1.0", w.w1_micrograd_style(MgValue, max(repeats // 2, 2)), "s/step")
+    else:
+        add("W1", "micrograd 0.1.0", None, "s/step", "not installed (pip install micrograd==0.1.0)")
+    add("W1", "valuegrad Value API, micrograd-style code", w.w1_micrograd_style(Value, repeats), "s/step")
+    add("W1", "valuegrad Value API, micrograd-style code + gc_relaxed",
+        w.w1_micrograd_style(Value, repeats, relaxed_gc=True), "s/step")
+    add("W1", "valuegrad nn.MLP (fused neurons)", w.w1_nn_mlp(repeats, relaxed_gc=False), "s/step")
+    add("W1", "valuegrad nn.MLP, fused + gc_relaxed (as in train)", w.w1_nn_mlp(repeats, relaxed_gc=True), "s/step")
+    add("W1", "valuegrad compiled replay (autograd.Tape of the nn.MLP step)", w.w1_compiled(repeats), "s/step")
+    if _have("numpy"):
+        add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", w.w1_vectorized(repeats * 5), "s/step")
+    else:
+        add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", None, "s/step", 'needs "valuegrad[fast]"')
+    add("W1", "hand-written pure-Python floats (the floor)", w.w1_hand_written(repeats), "s/step")
+    if th:
+        add("W1", "PyTorch 0-d tensor per scalar op", w.w1_torch_scalar(max(repeats // 2, 2)), "s/step")
+        add("W1", "PyTorch batched tensors", w.w1_torch_batched(repeats * 20), "s/step")
+    else:
+        add("W1", "PyTorch", None, "s/step", "not installed (pip install torch==2.13.0)")
+    mem = w.w2_peak_mib(Value, chain)
+    add("W2", f"valuegrad chain of {chain:,} mul-add steps", w.w2_chain(Value, chain), "s", f"peak {mem:.0f} MiB")
+    add("W2", f"valuegrad chain of {chain:,} mul-add steps + gc_relaxed", w.w2_chain(Value, chain, True), "s")
+    if mg:
+        try:
+            add("W2", "micrograd chain of 1,000 mul-add steps", w.w2_chain(MgValue, 1000), "s")
+        except RecursionError:
+            add("W2", "micrograd chain of 1,000 mul-add steps", None, "s", "failed: RecursionError (measured)")
+    add("W3", f"valuegrad wide expression, {wide:,} nodes", w.w3_wide(Value, wide), "nodes/s")
+    add("W4", "valuegrad bytes per node (tracemalloc)", w.w4_bytes_per_node(Value), "B/node")
+    if mg:
+        add("W4", "micrograd bytes per node (tracemalloc)", w.w4_bytes_per_node(MgValue, 20_000), "B/node",
+            "includes a Value per constant")
+    add("W5", "valuegrad train (default run, wall-clock)", w.w5_train_cli(), "s")
+
+    base = next((r["value"] for r in rows if r["implementation"] == "micrograd 0.1.0" and r["value"]), None)
+    for r in rows:
+        r["vs_micrograd"] = (base / r["value"]) if (base and r["workload"] == "W1" and r["value"]) else None
+    meta = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "cpu": _cpu(),
+        "cores": os.cpu_count(),
+        "quick": args.quick,
+    }
+    with open(os.path.join(HERE, "results.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+    lines = [
+        f"# Benchmark results ({meta['date']}, Python {meta['python']}, {meta['cpu']}, {meta['cores']} cores"
+        f"{', quick run' if args.quick else ''})",
+        "",
+        "| workload | implementation | median | vs micrograd | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        shown = "skipped" if r["value"] is None else f"{r['value']:.4g} {r['unit']}"
+        ratio = f"{r['vs_micrograd']:.1f}x" if r["vs_micrograd"] else ""
+        lines.append(f"| {r['workload']} | {r['implementation']} | {shown} | {ratio} | {r['note']} |")
+    with open(os.path.join(HERE, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

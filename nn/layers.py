@@ -1,0 +1,242 @@
+"""``Neuron``, ``Layer`` and ``MLP``: micrograd's model classes, compatible and a little more.
+
+Code written for micrograd runs after changing only its imports: the attributes (``.w``, ``.b``,
+``.neurons``, ``.layers``), the parameter order (layer by layer, neuron by neuron, each neuron's
+weights then its bias), the default initialisation (weights uniform(-1, 1) drawn from Python's
+global ``random`` in micrograd's order, bias 0) and the return shapes are the same, and so are
+the numbers. Beyond micrograd: other activations, He/Xavier initialisation, a private seed,
+input checks with clear errors, width-1 hidden layers, and a fused affine op (``autograd.dot``)
+that makes one graph node per neuron instead of two per input.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from autograd import Value, dot
+from autograd.value import as_float
+from nn.module import Module
+
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+INITS = ("micrograd", "he", "xavier")
+
+Number = int | float
+Rng = Any  # a random.Random, or the `random` module itself
+
+
+def _check_choice(what: str, value: object, valid: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(repr(v) for v in valid)}")
+    return value
+
+
+def _check_width(what: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return n
+
+
+def _draw(rng: Rng, init: str, nin: int, nout: int) -> float:
+    if init == "micrograd":
+        return float(rng.uniform(-1, 1))
+    if init == "he":  # Kaiming uniform for ReLU: bound sqrt(6 / fan_in)
+        bound = math.sqrt(6.0 / nin)
+    else:  # Glorot/Xavier uniform: bound sqrt(6 / (fan_in + fan_out))
+        bound = math.sqrt(6.0 / (nin + nout))
+    return float(rng.uniform(-bound, bound))
+
+
+def _as_inputs(x: Any, nin: int, who: str) -> list[Value | float]:
+    """Check a model input: a list of ``nin`` numbers or Values (a single Value counts as width 1)."""
+    if isinstance(x, Value):
+        x = [x]
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who} expects a list of {nin} numbers or Values, got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
+    out: list[Value | float] = []
+    for i, v in enumerate(x):
+        f = v if isinstance(v, Value) else as_float(v)
+        if f is None:
+            raise TypeError(f"{who} input {i} must be a number or Value, got {type(v).__name__}")
+        out.append(f)
+    return out
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w · x + b)``.
+
+    Args:
+        nin: number of inputs.
+        nonlin: micrograd's switch: ReLU if True, linear if False. Ignored when ``activation``
+            is given.
+        activation: ``'relu'``, ``'tanh'``, ``'sigmoid'``, ``'leaky_relu'`` or ``'linear'``.
+        init: ``'micrograd'`` (uniform(-1, 1), the default), ``'he'`` or ``'xavier'``.
+        rng: where weights are drawn from; Python's global ``random`` by default.
+        fused: compute ``w · x + b`` as one ``dot`` node (default) or micrograd's chain of
+            ``*`` and ``+`` nodes (same numbers; better for drawing the chain rule).
+
+    Example:
+        >>> n = Neuron(2, rng=random.Random(0))
+        >>> len(n.w), n.b.data
+        (2, 0.0)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        init: str = "micrograd",
+        rng: Rng | None = None,
+        fused: bool = True,
+        fan_out: int = 1,
+    ) -> None:
+        _check_width("Neuron nin", nin)
+        if activation is None:
+            activation = "relu" if nonlin else "linear"
+        self.activation = _check_choice("activation", activation, ACTIVATIONS)
+        self.nonlin = activation != "linear"
+        _check_choice("init", init, INITS)
+        draw = rng if rng is not None else random
+        self.w = [Value(_draw(draw, init, nin, fan_out)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.fused = bool(fused)
+
+    def __call__(self, x: Sequence[Value | Number] | Value) -> Value:
+        return self._forward(_as_inputs(x, len(self.w), "Neuron"))
+
+    def _forward(self, x: Sequence[Value | float]) -> Value:
+        if self.fused:
+            act = dot(self.w, x, self.b)
+        else:
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        a = self.activation
+        if a == "relu":
+            return act.relu()
+        if a == "linear":
+            return act
+        if a == "tanh":
+            return act.tanh()
+        if a == "sigmoid":
+            return act.sigmoid()
+        return act.leaky_relu()
+
+    def __repr__(self) -> str:
+        kind = "ReLU" if self.activation == "relu" else self.activation.replace("_", " ").title().replace(" ", "")
+        return f"{kind}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all see the same inputs.
+
+    Calling it returns a single Value when ``nout == 1`` and a list otherwise (micrograd's shapes).
+    Keyword arguments go to every :class:`Neuron`.
+    """
+
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        _check_width("Layer nin", nin)
+        _check_width("Layer nout", nout)
+        kwargs.setdefault("fan_out", nout)
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | Number] | Value) -> Value | list[Value]:
+        out = self._forward(_as_inputs(x, len(self.neurons[0].w), "Layer"))
+        return out[0] if len(out) == 1 else out
+
+    def _forward(self, x: Sequence[Value | float]) -> list[Value]:
+        if self.neurons[0].fused:  # make constant inputs leaves once, not once per neuron
+            x = [v if isinstance(v, Value) else Value(v) for v in x]
+        return [n._forward(x) for n in self.neurons]
+
+    def __repr__(self) -> str:
+        n0 = self.neurons[0]
+        return f"Layer({len(n0.w)} -> {len(self.neurons)}, {n0.activation}, {self.num_parameters()} parameters)"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
+
+    Args:
+        nin: input width.
+        nouts: the width of each layer, the last one being the output.
+        activation: the hidden layers' activation (ReLU by default, as in micrograd).
+        output_activation: the last layer's (linear by default).
+        init: ``'micrograd'`` (default), ``'he'`` or ``'xavier'``.
+        seed: an int or a ``random.Random`` for reproducible weights without touching the
+            global RNG; by default weights come from Python's global ``random`` (as in micrograd,
+            so ``random.seed(...)`` makes runs repeatable).
+        fused: one ``dot`` node per neuron (default) or micrograd's unfused graph.
+
+    Example:
+        >>> model = MLP(2, [16, 16, 1], seed=0)
+        >>> model.num_parameters()
+        337
+        >>> type(model([0.5, -1.0])).__name__
+        'Value'
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        init: str = "micrograd",
+        seed: int | random.Random | None = None,
+        fused: bool = True,
+    ) -> None:
+        _check_width("MLP nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {nouts!r}")
+        for n in nouts:
+            _check_width("every MLP layer width", n)
+        _check_choice("activation", activation, ACTIVATIONS)
+        _check_choice("output_activation", output_activation, ACTIVATIONS)
+        _check_choice("init", init, INITS)
+        if (seed is not None and not isinstance(seed, (int, random.Random))) or isinstance(seed, bool):
+            raise TypeError(f"MLP seed must be an int or random.Random, got {type(seed).__name__}")
+        rng = random.Random(seed) if isinstance(seed, int) else seed
+        self._config: dict[str, Any] = {
+            "nin": nin,
+            "nouts": list(nouts),
+            "activation": activation,
+            "output_activation": output_activation,
+            "init": init,
+            "fused": bool(fused),
+        }
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation=activation if i != len(nouts) - 1 else output_activation,
+                init=init,
+                rng=rng,
+                fused=fused,
+            )
+            for i in range(len(nouts))
+        ]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments (without the seed): enough to rebuild the architecture."""
+        return dict(self._config, nouts=list(self._config["nouts"]))
+
+    def __call__(self, x: Sequence[Value | Number] | Value) -> Value | list[Value]:
+        h: list[Value] | list[Value | float] = _as_inputs(x, self._config["nin"], "MLP")
+        for layer in self.layers:
+            h = layer._forward(h)
+        return h[0] if len(h) == 1 else h  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        widths = " -> ".join(str(w) for w in [self._config["nin"], *self._config["nouts"]])
+        return (
+            f"MLP({widths}, {self._config['activation']} hidden, {self._config['output_activation']} output, "
+            f"{self.num_parameters()} parameters)"
+        )

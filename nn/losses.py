@@ -1,0 +1,160 @@
+"""Losses and metrics. Each loss returns one ``Value``: the mean over the batch.
+
+Every loss is written with numerically stable formulas, so extreme logits (±1000) give finite
+values and gradients equal to PyTorch's ``torch.nn.functional`` ones in float64:
+``bce_with_logits`` uses softplus, ``cross_entropy`` and ``softmax`` subtract the largest logit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autograd import Value
+
+__all__ = ["accuracy", "bce_with_logits", "cross_entropy", "hinge_loss", "log_softmax", "mse_loss", "softmax"]
+
+Scalar = Value | float
+
+
+def _batch(xs: Value | Sequence[Scalar], what: str) -> list[Scalar]:
+    if isinstance(xs, Value):
+        return [xs]
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+        raise TypeError(f"{what} must be a list of Values or numbers, got {type(xs).__name__}")
+    if not xs:
+        raise ValueError(f"{what} is empty; a loss needs at least one sample")
+    return list(xs)
+
+
+def _pair(preds: Value | Sequence[Scalar], targets: Value | Sequence[Scalar], names: tuple[str, str]) -> tuple[
+    list[Scalar], list[Scalar]
+]:
+    p = _batch(preds, names[0])
+    t = _batch(targets, names[1])
+    if len(p) != len(t):
+        raise ValueError(f"{names[0]} and {names[1]} differ in length: {len(p)} vs {len(t)}")
+    return p, t
+
+
+def _mean(terms: list[Value]) -> Value:
+    # micrograd's ``sum(losses) * (1.0 / len(losses))``, so the numbers match micrograd's.
+    return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+
+
+def mse_loss(preds: Value | Sequence[Scalar], targets: Value | Sequence[Scalar]) -> Value:
+    """Mean squared error ``mean((pred - target)**2)`` (``torch.nn.functional.mse_loss``).
+
+    Example:
+        >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data
+        2.5
+    """
+    p, t = _pair(preds, targets, ("preds", "targets"))
+    terms = []
+    for a, b in zip(p, t):
+        d = a - b if isinstance(a, Value) else Value(a) - b
+        terms.append(d * d)
+    return _mean(terms)
+
+
+def hinge_loss(scores: Value | Sequence[Value], labels: Sequence[float]) -> Value:
+    """micrograd's max-margin loss ``mean(relu(1 - label * score))`` with labels ±1.
+
+    Raises:
+        ValueError: a label is not -1 or +1.
+    """
+    s, y = _pair(scores, labels, ("scores", "labels"))
+    terms = []
+    for yi, si in zip(y, s):
+        if yi not in (-1, 1):
+            raise ValueError(f"hinge_loss labels must be -1 or +1, got {yi!r}")
+        sv = si if isinstance(si, Value) else Value(si)
+        terms.append((1 + -float(yi) * sv).relu())  # micrograd's exact expression
+    return _mean(terms)
+
+
+def bce_with_logits(logits: Value | Sequence[Value], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy on raw scores: ``mean(softplus(z) - t * z)``, targets in [0, 1].
+
+    Same value and gradient (``sigmoid(z) - t``) as ``torch.nn.functional.binary_cross_entropy_with_logits``,
+    and finite for any logit.
+    """
+    z, t = _pair(logits, targets, ("logits", "targets"))
+    terms = []
+    for zi, ti in zip(z, t):
+        tf = float(ti)  # type: ignore[arg-type]
+        if not 0.0 <= tf <= 1.0:
+            raise ValueError(f"bce_with_logits targets must be in [0, 1], got {ti!r}")
+        zv = zi if isinstance(zi, Value) else Value(zi)
+        terms.append(zv.softplus() - tf * zv)
+    return _mean(terms)
+
+
+def log_softmax(logits: Sequence[Value]) -> list[Value]:
+    """``z_i - logsumexp(z)``, computed stably by subtracting the largest logit first."""
+    zs = list(logits)
+    if not zs:
+        raise ValueError("log_softmax needs at least one logit")
+    m = max(z.data for z in zs)  # a constant shift: it changes no gradient
+    shifted = [z - m for z in zs]
+    lse = sum((s.exp() for s in shifted), Value(0.0)).log() if len(zs) > 1 else shifted[0].exp().log()
+    return [s - lse for s in shifted]
+
+
+def softmax(logits: Sequence[Value]) -> list[Value]:
+    """``exp(z_i) / sum_j exp(z_j)``, stable for extreme logits.
+
+    Example:
+        >>> [round(p.data, 4) for p in softmax([Value(0.0), Value(1000.0)])]
+        [0.0, 1.0]
+    """
+    zs = list(logits)
+    if not zs:
+        raise ValueError("softmax needs at least one logit")
+    m = max(z.data for z in zs)
+    es = [(z - m).exp() for z in zs]
+    total = sum(es[1:], es[0])
+    return [e / total for e in es]
+
+
+def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
+    """Softmax cross-entropy ``mean(logsumexp(z) - z[target])`` (``torch.nn.functional.cross_entropy``).
+
+    Args:
+        logits: one list of class scores per sample.
+        targets: the class index of each sample.
+    """
+    rows = _batch(logits, "logits")  # type: ignore[arg-type]
+    if len(rows) != len(targets):
+        raise ValueError(f"logits and targets differ in length: {len(rows)} vs {len(targets)}")
+    terms = []
+    for i, (row, t) in enumerate(zip(rows, targets)):
+        if isinstance(row, Value) or not isinstance(row, Sequence):
+            raise TypeError(f"cross_entropy logits[{i}] must be a list of class scores, got {type(row).__name__}")
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(row):
+            raise ValueError(f"cross_entropy target {i} must be a class index in [0, {len(row)}), got {t!r}")
+        terms.append(-log_softmax([z if isinstance(z, Value) else Value(z) for z in row])[t])
+    return _mean(terms)
+
+
+def accuracy(preds: Sequence[Value | float] | Sequence[Sequence[Value | float]], targets: Sequence[int]) -> float:
+    """The fraction of correct predictions, as a float in [0, 1].
+
+    Binary scores (one Value per sample) count as class 1 when > 0; labels may be 0/1 or -1/+1.
+    Multi-class scores (a list per sample) predict their largest entry; targets are indices.
+    """
+    if len(preds) != len(targets):
+        raise ValueError(f"preds and targets differ in length: {len(preds)} vs {len(targets)}")
+    if not preds:
+        raise ValueError("accuracy of an empty batch is undefined")
+    correct = 0
+    for p, t in zip(preds, targets):
+        if isinstance(p, Sequence):
+            scores = [_data(v) for v in p]
+            correct += max(range(len(scores)), key=scores.__getitem__) == t
+        else:
+            correct += (_data(p) > 0) == (t > 0)
+    return correct / len(preds)
+
+
+def _data(v: Value | float) -> float:
+    return v.data if isinstance(v, Value) else float(v)

@@ -1,0 +1,122 @@
+"""``Module``: the base class that finds a model's parameters and saves and loads them.
+
+A module's parameters are found by one walk over its attributes in the order they were set:
+a ``Value`` attribute is a parameter, a ``Module`` attribute is walked into, and lists or tuples
+are walked element by element. Names are dotted paths, e.g. ``layers.0.neurons.3.w.1``. A
+parameter reached twice (shared) is listed once, under its first name. ``parameters()``,
+``state_dict()`` and ``load_state_dict()`` all use that one walk, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from autograd import Value
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class for anything with parameters.
+
+    Subclasses just assign Values, Modules or lists of them as attributes::
+
+        class Affine(Module):
+            def __init__(self) -> None:
+                self.w = Value(0.5)
+                self.b = Value(0.0)
+
+        Affine().named_parameters()   # [('w', Value(...)), ('b', Value(...))]
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(dotted name, parameter)`` pairs in definition order, each parameter once."""
+        seen: set[int] = set()
+        out: list[tuple[str, Value]] = []
+        for name, p in _walk(self, ""):
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append((name, p))
+        return out
+
+    def parameters(self) -> list[Value]:
+        """The parameters as a list, in ``named_parameters()`` order (micrograd's order for MLPs)."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the module has."""
+        return len(self.named_parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (leaves accumulate across backward passes)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Plain, JSON-serialisable data: ``{dotted name: float}`` for every parameter."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Set every parameter from ``state``; checks everything first and changes nothing on error.
+
+        Raises:
+            TypeError: ``state`` is not a dict, or a value is not a real number.
+            ValueError: keys are missing or unexpected, or a value is nan or infinite.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict() expects a dict of name -> float, got {type(state).__name__}")
+        params = self.named_parameters()
+        expected = [name for name, _ in params]
+        missing = [k for k in expected if k not in state]
+        extra = [k for k in state if k not in dict(params)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {_short(missing)}")
+            if extra:
+                parts.append(f"unexpected keys {_short(extra)}")
+            raise ValueError(f"state dict does not match {type(self).__name__}: " + "; ".join(parts))
+        values: list[float] = []
+        for name in expected:
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"state dict entry {name!r} must be a number, got {type(v).__name__}")
+            f = float(v)
+            if not math.isfinite(f):
+                raise ValueError(f"state dict entry {name!r} is {f!r}; weights must be finite")
+            values.append(f)
+        for (_, p), f in zip(params, values):
+            p.data = f
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write architecture and weights as JSON, atomically (see :func:`nn.save`)."""
+        from nn.io import save
+
+        save(self, path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.num_parameters()} parameters)"
+
+
+def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
+    items: Any
+    if isinstance(obj, Module):
+        items = vars(obj).items()
+    else:  # list or tuple
+        items = ((str(i), v) for i, v in enumerate(obj))
+    for key, val in items:
+        if isinstance(key, str) and key.startswith("_"):
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(val, Value):
+            yield name, val
+        elif isinstance(val, (Module, list, tuple)):
+            yield from _walk(val, name + ".")
+
+
+def _short(keys: list[str]) -> str:
+    shown = ", ".join(repr(k) for k in keys[:5])
+    return f"[{shown}{', ...' if len(keys) > 5 else ''}] ({len(keys)} in all)"

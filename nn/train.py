@@ -1,0 +1,154 @@
+"""The training loop behind ``valuegrad train``: one function, usable from Python too."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from autograd import Value, gc_relaxed, no_grad
+from autograd.compiled import Tape, TapeMismatchError
+from nn.layers import MLP
+from nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, mse_loss
+from nn.optim import SGD, Adam, Optimizer
+
+__all__ = ["LOSSES", "History", "make_optimizer", "predict_classes", "train"]
+
+LOSSES = ("hinge", "bce", "cross_entropy", "mse")
+
+
+@dataclass
+class History:
+    """What happened during training: one entry per step."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    compiled: bool = False
+
+
+def _batch_loss(
+    model: MLP, loss: str, X: Sequence[Sequence[float]], y: Sequence[int], l2: float
+) -> tuple[Value, list[Value]]:
+    """The step's total loss (data loss + ``l2 * sum(p*p)``) and the raw outputs, flattened."""
+    outputs = [model(x) for x in X]
+    if loss == "cross_entropy":
+        rows = [o if isinstance(o, list) else [o] for o in outputs]
+        value = cross_entropy(rows, y)
+        flat = [v for row in rows for v in row]
+    else:
+        flat = [o if isinstance(o, Value) else o[0] for o in outputs]
+        if loss == "hinge":
+            value = hinge_loss(flat, [2 * t - 1 for t in y])
+        elif loss == "bce":
+            value = bce_with_logits(flat, [float(t) for t in y])
+        else:
+            value = mse_loss(flat, [2.0 * t - 1.0 for t in y])
+    if l2:
+        value = value + l2 * sum((p * p for p in model.parameters()), Value(0.0))
+    return value, flat
+
+
+def _accuracy_of(flat: Sequence[float], y: Sequence[int], loss: str) -> float:
+    if loss != "cross_entropy":
+        return accuracy(list(flat), y)
+    k = len(flat) // len(y)
+    return accuracy([list(flat[i * k:(i + 1) * k]) for i in range(len(y))], y)
+
+
+def train(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    loss: str = "hinge",
+    optimizer: Optimizer | None = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    l2: float = 1e-4,
+    seed: int | None = None,
+    on_step: Callable[[int, float, float, float], None] | None = None,
+    compiled: bool = True,
+) -> History:
+    """Train ``model`` on ``(X, y)``; micrograd's recipe by default.
+
+    Each step: forward on the (mini-)batch, the loss plus ``l2 * sum(p*p)``, zero_grad, backward,
+    and an optimizer step. The default optimizer is micrograd's: SGD with learning rate
+    ``1.0 - 0.9 * k / steps`` at step ``k``. Binary losses use labels 0/1 (mapped to ±1 for
+    hinge and mse); ``'cross_entropy'`` needs one output per class.
+
+    Args:
+        on_step: called after each step with ``(step, loss, accuracy, lr)`` (progress bars).
+        compiled: with full batches, record the step once as an ``autograd.compiled.Tape`` and
+            replay it (same numbers, about twice as fast). The tape is checked against a fresh
+            graph after the first update; if the graph depends on the data (cross-entropy's
+            max-shift does), training goes on building graphs. Minibatches always build graphs.
+
+    Returns:
+        The loss, accuracy and learning rate of every step (``history.compiled`` says whether
+        the replay was used).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
+    if len(X) != len(y) or not X:
+        raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
+    params = model.parameters()
+    opt = optimizer if optimizer is not None else SGD(params, lr=lambda k: 1.0 - 0.9 * k / steps)
+    rng = random.Random(seed)
+    history = History()
+    full_batch = batch_size is None or batch_size >= len(X)
+    tape: Tape | None = None
+    with gc_relaxed():
+        if compiled and full_batch:
+            tape = Tape(lambda: _batch_loss(model, loss, X, y, l2), params)
+        for k in range(steps):
+            opt.zero_grad()
+            if tape is not None and k == 1:
+                try:
+                    tape.verify()
+                except TapeMismatchError:
+                    tape = None
+            if tape is not None:
+                value = tape.run()
+                acc = _accuracy_of(tape.watched, y, loss)
+            else:
+                if full_batch:
+                    Xb, yb = X, y
+                else:
+                    idx = rng.sample(range(len(X)), batch_size)  # type: ignore[arg-type]
+                    Xb, yb = [X[i] for i in idx], [y[i] for i in idx]
+                total, flat = _batch_loss(model, loss, Xb, yb, l2)
+                total.backward()
+                value = total.data
+                acc = _accuracy_of([v.data for v in flat], yb, loss)
+            lr = opt.current_lr()
+            opt.step()
+            history.loss.append(value)
+            history.accuracy.append(acc)
+            history.lr.append(lr)
+            if on_step is not None:
+                on_step(k, value, acc, lr)
+    history.compiled = tape is not None
+    return history
+
+
+@no_grad()
+def predict_classes(model: MLP, X: Sequence[Sequence[float]]) -> list[int]:
+    """Class predictions without building a graph: score > 0 for one output, else the argmax."""
+    out: list[int] = []
+    for x in X:
+        o = model(x)
+        if isinstance(o, Value):
+            out.append(int(o.data > 0))
+        else:
+            scores = [v.data for v in o]
+            out.append(max(range(len(scores)), key=scores.__getitem__))
+    return out
+
+
+def make_optimizer(name: str, params: list[Value], lr: float | None, steps: int) -> Optimizer:
+    """``'sgd'`` (micrograd's decaying rate unless ``lr`` is given) or ``'adam'`` (default lr 0.01)."""
+    if name == "sgd":
+        return SGD(params, lr=lr if lr is not None else (lambda k: 1.0 - 0.9 * k / steps))
+    if name == "adam":
+        return Adam(params, lr=lr if lr is not None else 0.01)
+    raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")

@@ -1,0 +1,215 @@
+"""nn.Module, Neuron, Layer, MLP: parameter walk, micrograd compatibility contract, errors."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import pytest
+
+from autograd import Value
+from nn import MLP, Layer, Module, Neuron
+
+
+def test_mlp_parameter_order_is_micrograds_each_neurons_weights_then_bias() -> None:
+    m = MLP(2, [3, 1], seed=0)
+    expected = [p for layer in m.layers for n in layer.neurons for p in [*n.w, n.b]]
+    assert m.parameters() == expected
+    assert all(a is b for a, b in zip(m.parameters(), expected))
+    names = [name for name, _ in m.named_parameters()]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert m.num_parameters() == 3 * 3 + 4 == len(names)
+
+
+def test_moons_architecture_has_337_parameters() -> None:
+    assert MLP(2, [16, 16, 1], seed=0).num_parameters() == 337
+
+
+def test_default_init_draws_from_the_global_random_like_micrograd() -> None:
+    random.seed(42)
+    m = MLP(2, [2, 1])
+    random.seed(42)
+    expected = [random.uniform(-1, 1) for _ in range(2 * 2 + 2)]
+    weights = [p.data for layer in m.layers for n in layer.neurons for p in n.w]
+    assert weights == expected
+    assert all(n.b.data == 0.0 for layer in m.layers for n in layer.neurons)
+
+
+def test_seed_gives_reproducible_weights_without_touching_global_random() -> None:
+    random.seed(7)
+    before = random.getstate()
+    a = MLP(2, [4, 1], seed=3)
+    assert random.getstate() == before
+    b = MLP(2, [4, 1], seed=random.Random(3))
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    c = MLP(2, [4, 1], seed=4)
+    assert [p.data for p in a.parameters()] != [p.data for p in c.parameters()]
+
+
+@pytest.mark.parametrize(("init", "bound"), [("he", (6 / 2) ** 0.5), ("xavier", (6 / (2 + 8)) ** 0.5)])
+def test_he_and_xavier_init_respect_their_fan_in_bounds(init: str, bound: float) -> None:
+    layer = Layer(2, 8, init=init, rng=random.Random(0))
+    ws = [w.data for n in layer.neurons for w in n.w]
+    assert all(abs(w) <= bound for w in ws)
+    assert max(abs(w) for w in ws) > bound / 2  # really spread over the range, not micrograd's (-1, 1)
+
+
+def test_hidden_layers_relu_and_last_linear_by_default() -> None:
+    m = MLP(2, [3, 3, 1], seed=0)
+    assert [n.activation for n in m.layers[0].neurons] == ["relu"] * 3
+    assert m.layers[-1].neurons[0].activation == "linear"
+    assert m.layers[-1].neurons[0].nonlin is False and m.layers[0].neurons[0].nonlin is True
+
+
+def test_return_shapes_single_value_or_list() -> None:
+    assert isinstance(MLP(2, [4, 1], seed=0)([1.0, 2.0]), Value)
+    out = MLP(2, [4, 3], seed=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 3
+    assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
+    assert isinstance(Neuron(2)([1.0, 2.0]), Value)
+
+
+def test_width_one_hidden_layer_works() -> None:
+    m = MLP(2, [16, 1, 1], activation="tanh", seed=0)
+    x = [0.3, -0.7]
+    out = m(x)
+    assert isinstance(out, Value)
+    out.backward()
+    w = m.layers[0].neurons[0].w[0]
+    analytic = w.grad
+    eps = 1e-6
+    w.data += eps
+    up = m(x)
+    w.data -= 2 * eps
+    down = m(x)
+    assert isinstance(up, Value) and isinstance(down, Value)
+    assert analytic == pytest.approx((up.data - down.data) / (2 * eps), rel=1e-6, abs=1e-9)
+    assert analytic != 0.0
+
+
+@pytest.mark.parametrize(
+    ("activation", "f"),
+    [
+        ("relu", lambda z: max(z, 0.0)),
+        ("linear", lambda z: z),
+        ("tanh", math.tanh),
+        ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
+        ("leaky_relu", lambda z: z if z > 0 else 0.01 * z),
+    ],
+)
+def test_neuron_computes_activation_of_dot_plus_bias(activation: str, f: Callable[[float], float]) -> None:
+    n = Neuron(2, activation=activation, rng=random.Random(1))
+    n.b.data = 0.25
+    z = 0.25 + n.w[0].data * 0.5 + n.w[1].data * -2.0
+    assert n([0.5, -2.0]).data == pytest.approx(f(z), rel=1e-15, abs=1e-300)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+def test_fused_and_unfused_give_identical_outputs_and_gradients(activation: str) -> None:
+    a = MLP(3, [5, 4, 2], activation=activation, seed=11)
+    b = MLP(3, [5, 4, 2], activation=activation, seed=11, fused=False)
+    xs_a = [Value(0.3), Value(-1.2), Value(0.8)]
+    xs_b = [Value(0.3), Value(-1.2), Value(0.8)]
+    out_a, out_b = a(xs_a), b(xs_b)
+    assert isinstance(out_a, list) and isinstance(out_b, list)
+    assert [o.data for o in out_a] == [o.data for o in out_b]
+    (out_a[0] * out_a[1] + out_a[0]).backward()
+    (out_b[0] * out_b[1] + out_b[0]).backward()
+    assert [p.grad for p in a.parameters()] == [p.grad for p in b.parameters()]
+    assert [x.grad for x in xs_a] == [x.grad for x in xs_b]
+
+
+def test_fused_neuron_is_one_dot_node() -> None:
+    n = Neuron(3, nonlin=False, rng=random.Random(0))
+    out = n([1.0, 2.0, 3.0])
+    assert out.op == "dot" and len(out.parents) == 7
+    unfused = Neuron(3, nonlin=False, rng=random.Random(0), fused=False)([1.0, 2.0, 3.0])
+    assert unfused.op == "+" and unfused.data == out.data
+
+
+def test_zero_grad_resets_every_parameter() -> None:
+    m = MLP(2, [3, 1], seed=0)
+    out = m([1.0, -1.0])
+    assert isinstance(out, Value)
+    out.backward()
+    assert any(p.grad != 0 for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad == 0.0 for p in m.parameters())
+
+
+def test_shared_parameter_is_listed_once_under_its_first_name() -> None:
+    class Tied(Module):
+        def __init__(self) -> None:
+            self.a = Value(1.0)
+            self.pair = [self.a, Value(2.0)]
+            self._hidden = Value(3.0)
+
+    t = Tied()
+    assert [n for n, _ in t.named_parameters()] == ["a", "pair.1"]
+    assert t.num_parameters() == 2
+    assert repr(t) == "Tied(2 parameters)"
+
+
+def test_state_dict_round_trip_and_plain_floats() -> None:
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    sd = a.state_dict()
+    assert all(type(v) is float for v in sd.values())
+    b.load_state_dict(sd)
+    assert b.state_dict() == sd
+
+
+def test_load_state_dict_changes_nothing_when_anything_is_wrong() -> None:
+    m = MLP(2, [3, 1], seed=0)
+    before = m.state_dict()
+    bad = dict(before)
+    del bad["layers.0.neurons.0.w.0"]
+    bad["extra"] = 1.0
+    with pytest.raises(ValueError, match=r"missing keys \['layers.0.neurons.0.w.0'\].*unexpected keys \['extra'\]"):
+        m.load_state_dict(bad)
+    nan = dict.fromkeys(before, 0.5)
+    nan["layers.1.neurons.0.b"] = float("nan")
+    with pytest.raises(ValueError, match=r"'layers.1.neurons.0.b' is nan"):
+        m.load_state_dict(nan)
+    wrong_type = dict.fromkeys(before, 0.5)
+    wrong_type["layers.1.neurons.0.b"] = "0.1"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="must be a number, got str"):
+        m.load_state_dict(wrong_type)
+    with pytest.raises(TypeError, match="expects a dict"):
+        m.load_state_dict([1.0])  # type: ignore[arg-type]
+    assert m.state_dict() == before
+
+
+def test_wrong_input_width_names_expected_and_received() -> None:
+    with pytest.raises(ValueError, match="MLP expects 2 inputs, got 3"):
+        MLP(2, [3, 1], seed=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Neuron expects 3 inputs, got 1"):
+        Neuron(3)([1.0])
+
+
+@pytest.mark.parametrize("bad", ["ab", None, 3.0, [1.0, "x"], [None, 1.0], [1j, 1.0]])
+def test_non_numeric_inputs_raise_type_error(bad: object) -> None:
+    with pytest.raises(TypeError, match="number"):
+        MLP(2, [3, 1], seed=0)(bad)  # type: ignore[arg-type]
+
+
+def test_unknown_activation_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; expected one of 'relu', 'tanh', 'sigmoid'"):
+        MLP(2, [3, 1], activation="gelu")
+    with pytest.raises(ValueError, match="unknown init"):
+        Neuron(2, init="zeros")
+
+
+@pytest.mark.parametrize("nouts", [[], [0], [3, -1], "16", [2.5]])
+def test_bad_layer_widths_are_refused(nouts: object) -> None:
+    with pytest.raises(ValueError):
+        MLP(2, nouts)  # type: ignore[arg-type]
+
+
+def test_reprs_are_readable_and_count_parameters() -> None:
+    m = MLP(2, [16, 16, 1], seed=0)
+    assert repr(m) == "MLP(2 -> 16 -> 16 -> 1, relu hidden, linear output, 337 parameters)"
+    assert repr(m.layers[0]) == "Layer(2 -> 16, relu, 48 parameters)"
+    assert repr(m.layers[0].neurons[0]) == "ReLUNeuron(2)"  # micrograd's own wording
+    assert repr(m.layers[2].neurons[0]) == "LinearNeuron(16)"

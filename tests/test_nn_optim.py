@@ -1,0 +1,153 @@
+"""Optimizers: hand-computed first steps, schedules, state dicts, and PyTorch trajectories when installed."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import pytest
+
+from autograd import Value
+from nn import SGD, Adam, AdamW
+
+
+def _param(data: float, grad: float) -> Value:
+    p = Value(data)
+    p.grad = grad
+    return p
+
+
+def test_sgd_plain_step() -> None:
+    p = _param(1.0, 0.5)
+    SGD([p], lr=0.1).step()
+    assert p.data == 1.0 - 0.1 * 0.5
+
+
+def test_sgd_momentum_weight_decay_and_nesterov_by_hand() -> None:
+    p = _param(1.0, 0.5)
+    opt = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01)
+    opt.step()  # g = 0.5 + 0.01; buf = g
+    g1 = 0.5 + 0.01 * 1.0
+    assert p.data == pytest.approx(1.0 - 0.1 * g1, rel=1e-15)
+    x1 = p.data
+    p.grad = 0.5
+    opt.step()  # buf = 0.9 * buf + g
+    g2 = 0.5 + 0.01 * x1
+    assert p.data == pytest.approx(x1 - 0.1 * (0.9 * g1 + g2), rel=1e-15)
+
+    q = _param(1.0, 0.5)
+    SGD([q], lr=0.1, momentum=0.9, nesterov=True).step()  # g + 0.9 * buf with buf = g
+    assert q.data == pytest.approx(1.0 - 0.1 * (0.5 + 0.9 * 0.5), rel=1e-15)
+
+
+def test_adam_first_step_moves_by_lr_times_sign() -> None:
+    p = _param(1.0, 0.3)
+    Adam([p], lr=0.01).step()
+    # bias-corrected m/sqrt(v) = g/|g| on the first step
+    assert p.data == pytest.approx(1.0 - 0.01 * 0.3 / (0.3 + 1e-8), rel=1e-12)
+
+
+def test_adamw_decays_the_weight_before_the_adam_step() -> None:
+    p = _param(2.0, 0.0)
+    AdamW([p], lr=0.1, weight_decay=0.5).step()
+    assert p.data == pytest.approx(2.0 * (1 - 0.1 * 0.5), rel=1e-15)  # zero gradient: only the decay
+    q = _param(2.0, 0.0)
+    Adam([q], lr=0.1, weight_decay=0.5).step()  # L2 is added to the gradient instead
+    assert q.data == pytest.approx(2.0 - 0.1 * 1.0 / (1.0 + 1e-8), rel=1e-12)
+
+
+def test_callable_learning_rate_gets_the_step_number() -> None:
+    seen: list[int] = []
+
+    def schedule(k: int) -> float:
+        seen.append(k)
+        return 1.0 - 0.9 * k / 100
+
+    p = _param(0.0, 1.0)
+    opt = SGD([p], lr=schedule)
+    for _ in range(3):
+        opt.step()
+    assert seen == [0, 1, 2]
+    assert p.data == pytest.approx(-(1.0 + 0.991 + 0.982), rel=1e-15)
+
+
+def test_zero_grad_and_bad_arguments() -> None:
+    p = _param(1.0, 3.0)
+    opt = SGD([p], lr=0.1)
+    opt.zero_grad()
+    assert p.grad == 0.0
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 0 must be a Value, got float"):
+        SGD([1.0], lr=0.1)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        SGD([p], lr=-1.0)
+    with pytest.raises(ValueError, match="nesterov momentum needs momentum > 0"):
+        SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="betas"):
+        Adam([p], betas=(0.9, 1.0))
+
+
+def test_state_dict_round_trip_continues_the_same_trajectory() -> None:
+    def run(steps: int, resume_at: int | None) -> float:
+        p = _param(1.0, 0.0)
+        opt: Any = Adam([p], lr=0.05)
+        for k in range(steps):
+            if k == resume_at:
+                state = opt.state_dict()
+                opt = Adam([p], lr=0.05)
+                opt.load_state_dict(state)
+            p.grad = 2 * p.data - 0.3
+            opt.step()
+        return p.data
+
+    assert run(10, resume_at=None) == run(10, resume_at=5)
+
+
+def test_load_state_dict_refuses_a_mismatch_and_changes_nothing() -> None:
+    p = _param(1.0, 0.5)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="state is for 'Adam', not 'SGD'"):
+        opt.load_state_dict(Adam([p]).state_dict())
+    broken = dict(before, state={"momentum_buffer": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="must be a list of 1 floats"):
+        opt.load_state_dict(broken)
+    assert opt.state_dict() == before
+
+
+OPTIMIZERS = [
+    ("SGD", {"lr": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    ("Adam", {"lr": 0.02}),
+    ("Adam", {"lr": 0.02, "weight_decay": 0.1, "betas": (0.8, 0.99)}),
+    ("AdamW", {"lr": 0.02}),
+    ("AdamW", {"lr": 0.02, "weight_decay": 0.3, "eps": 1e-6}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_trajectory_matches_torch_optim_over_many_steps(name: str, kwargs: dict[str, Any]) -> None:
+    torch = pytest.importorskip("torch")
+    rng = random.Random(0)
+    init = [rng.uniform(-1, 1) for _ in range(6)]
+    ours = [Value(x) for x in init]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in init]
+    opt = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}[name](ours, **kwargs)
+    topt = getattr(torch.optim, name)(theirs, **kwargs)
+    for _ in range(300):
+        for p in ours:
+            p.grad = 0.0
+        loss = sum(((p - 0.3 * i) * (p - 0.3 * i) * (1 + 0.1 * i) + (p * 3.0).tanh() for i, p in enumerate(ours)),
+                   Value(0.0))
+        loss.backward()
+        opt.step()
+        topt.zero_grad()
+        tloss = sum((p - 0.3 * i) * (p - 0.3 * i) * (1 + 0.1 * i) + (p * 3.0).tanh() for i, p in enumerate(theirs))
+        tloss.backward()
+        topt.step()
+    for a, b in zip(ours, theirs):
+        assert math.isclose(a.data, b.item(), rel_tol=1e-8, abs_tol=1e-10)
