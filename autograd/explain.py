@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from autograd.backward import topological_order
+from autograd.backward import _name, topological_order
 from autograd.value import Value
 from autograd.viz import _fmt, op_text
 
 __all__ = ["explain"]
-
-
-def _name(v: Value) -> str:
-    return v.label or (f"<{v.op} node>" if v.op else f"<leaf {_fmt(v.data)}>")
 
 
 def explain(node: Value, root: Value | None = None) -> str:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 
 from autograd import Value
+from benchmarks.workloads import micrograd_style_step  # micrograd's demo step, shared with the benchmarks
 from nn import MLP
-
-
-def micrograd_style_step(Value_: Any, model: Any, X: list[list[float]], y: list[int], k: int) -> float:
-    """micrograd's demo loss and update, written exactly as in its notebook."""
-    inputs = [list(map(Value_, xrow)) for xrow in X]
-    scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
-    model.zero_grad()
-    total_loss.backward()
-    for p in model.parameters():
-        p.data -= (1.0 - 0.9 * k / 100) * p.grad
-    return float(total_loss.data)
-
 
 DATA = ([[0.5, 1.0], [-0.3, 0.2], [1.5, -0.4], [0.0, 0.6]], [1, -1, 1, -1])
 
