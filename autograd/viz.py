@@ -113,6 +113,10 @@ class ValueGraphMixin:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
         return {"image/svg+xml": self.to_svg()}
 
+    def __repr__(self) -> str:
+        # no memory address: a notebook's saved text output stays the same from run to run
+        return f"<ValueGraph of {len(self.nodes_drawn)} Values, rankdir={self.rankdir!r}>"
+
     def _repr_svg_(self) -> str:
         return self.to_svg()
 
@@ -185,8 +189,11 @@ def draw_dot(
     top = max((abs(n.grad) for n in nodes if math.isfinite(n.grad)), default=0.0)
     dot = _value_graph_class()(graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica", "fontsize": "11"})
     dot.nodes_drawn, dot.rankdir, dot.show_grad, dot.marked = nodes, rankdir, show_grad, marked
+    # names by position, not id(): the same graph gives the same DOT text on every run, so
+    # notebooks re-executed without changes do not show a diff
+    names = {id(n): f"v{i}" for i, n in enumerate(nodes)}
     for n in nodes:
-        uid = str(id(n))
+        uid = names[id(n)]
         fields = [_record_escape(n.label)] if n.label else []
         fields.append(f"data {_fmt(n.data)}")
         if show_grad:
@@ -201,7 +208,7 @@ def draw_dot(
             dot.node(uid + "op", label=_record_escape(op_text(n)), shape="ellipse", fontsize="10", height="0.3")
             dot.edge(uid + "op", uid)
             for p in n.parents:
-                dot.edge(str(id(p)), uid + "op")
+                dot.edge(names[id(p)], uid + "op")
     return dot
 
 

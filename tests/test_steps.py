@@ -77,6 +77,66 @@ def test_stopping_early_leaves_the_gradients_applied_so_far() -> None:
     assert b.grad in (0.0, 2.0)  # b's only edge ran or not: no half-applied value
 
 
+def classic() -> tuple[Value, Value, Value, Value]:
+    """L = (a*b + c) * f with a=2, b=-3, c=10, f=-2 (micrograd's lecture example)."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, a, b, f
+
+
+def test_the_classic_expression_steps_in_this_exact_order() -> None:
+    L, *_ = classic()
+    got = [(s.node.label, s.parent.label, s.local_grad, s.upstream, s.parent_grad) for s in L.backward_steps()]
+    assert got == [
+        ("L", "d", -2.0, 1.0, -2.0),
+        ("L", "f", 4.0, 1.0, 4.0),
+        ("d", "e", 1.0, -2.0, -2.0),
+        ("d", "c", 1.0, -2.0, -2.0),
+        ("e", "a", -3.0, -2.0, 6.0),
+        ("e", "b", 2.0, -2.0, -4.0),
+    ]
+
+
+def test_stopping_after_three_steps_leaves_exactly_those_applied() -> None:
+    L, a, b, f = classic()
+    it = cast(Generator[Step, None, None], L.backward_steps())
+    done = [next(it) for _ in range(3)]  # L->d, L->f, d->e
+    it.close()
+    assert [s.parent.label for s in done] == ["d", "f", "e"]
+    assert (done[2].parent.grad, f.grad, a.grad, b.grad) == (-2.0, 4.0, 0.0, 0.0)
+
+
+def test_a_stopped_pass_then_backward_gives_the_full_gradients() -> None:
+    L, a, b, f = classic()
+    it = cast(Generator[Step, None, None], L.backward_steps())
+    next(it)
+    it.close()
+    L.backward()
+    assert (a.grad, b.grad, f.grad) == (6.0, -4.0, 4.0)
+
+
+def test_steps_accumulate_into_leaves_like_backward() -> None:
+    L, a, b, f = classic()
+    L.backward()
+    last = list(L.backward_steps())[-1]
+    assert (a.grad, b.grad, f.grad) == (12.0, -8.0, 8.0)
+    assert last.parent is b and last.parent_grad == -8.0  # the running total includes the earlier pass
+
+
+def test_step_records_are_read_only() -> None:
+    step = next((Value(2.0) * 3.0).backward_steps())
+    try:
+        step.upstream = 5.0  # type: ignore[misc]
+    except AttributeError:
+        return
+    raise AssertionError("Step fields must be read-only")
+
+
 def test_explain_says_how_a_node_was_made_and_where_its_gradient_came_from() -> None:
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     e = a * b
