@@ -25,24 +25,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import ops
-from autograd.compiled import (
-    _ADD,
-    _ADDC,
-    _DIV,
-    _DIVC,
-    _DOT,
-    _MUL,
-    _MULC,
-    _POW,
-    _POWC,
-    _RDIVC,
-    _RPOWC,
-    _RSUBC,
-    _SUB,
-    _SUBC,
-    _UNARY,
-    Tape,
+from autograd.codegen import (
+    ADD,
+    ADDC,
+    DIV,
+    DIVC,
+    DOT,
+    MUL,
+    MULC,
+    POW,
+    POWC,
+    RDIVC,
+    RPOWC,
+    RSUBC,
+    SUB,
+    SUBC,
+    UNARY,
 )
+from autograd.compiled import Tape
 from autograd.value import Value
 
 __all__ = ["BatchTape"]
@@ -124,7 +124,7 @@ Replayed = tuple[Any, tuple[Any, ...]]  # (output, local gradients): floats or a
 
 def _step(np: Any, kind: int, ps: tuple[int, ...], c: float, extra: Any, vals: list[Any]) -> Replayed:
     """One instruction on floats or arrays: the same formulas as the scalar replay, in NumPy."""
-    if kind == _DOT:
+    if kind == DOT:
         acc = vals[ps[-1]] if extra else 0.0
         local: list[Any] = []
         for j in range(0, len(ps) - 1, 2):
@@ -134,30 +134,30 @@ def _step(np: Any, kind: int, ps: tuple[int, ...], c: float, extra: Any, vals: l
         if extra:
             local.append(1.0)
         return acc, tuple(local)
-    if kind == _UNARY:
+    if kind == UNARY:
         x = vals[ps[0]]
         if isinstance(x, float):
             out = extra.forward(x)
             return out, extra.partials(x, out)
         return _unary_array(np, extra, x)
-    if kind == _MUL:
+    if kind == MUL:
         x, y = vals[ps[0]], vals[ps[1]]
         return x * y, (y, x)
-    if kind == _ADD:
+    if kind == ADD:
         return vals[ps[0]] + vals[ps[1]], (1.0, 1.0)
-    if kind == _MULC:
+    if kind == MULC:
         return vals[ps[0]] * c, (c,)
-    if kind == _ADDC:
+    if kind == ADDC:
         return vals[ps[0]] + c, (1.0,)
-    if kind == _SUB:
+    if kind == SUB:
         return vals[ps[0]] - vals[ps[1]], (1.0, -1.0)
-    if kind == _SUBC:
+    if kind == SUBC:
         return vals[ps[0]] - c, (1.0,)
-    if kind == _RSUBC:
+    if kind == RSUBC:
         return c - vals[ps[0]], (-1.0,)
-    if kind in (_DIV, _DIVC, _RDIVC, _POW, _POWC, _RPOWC):
+    if kind in (DIV, DIVC, RDIVC, POW, POWC, RPOWC):
         return _division_or_power(np, kind, ps, c, vals)
-    xs = [vals[p] for p in ps]  # _CUSTOM: the user's float functions, element by element
+    xs = [vals[p] for p in ps]  # CUSTOM: the user's float functions, element by element
     if _both_scalars(*xs):
         return float(extra.forward(*xs)), tuple(float(g) for g in extra.partials(*xs))
     fwd = np.vectorize(lambda *a: float(extra.forward(*a)), otypes=[float])
@@ -167,13 +167,13 @@ def _step(np: Any, kind: int, ps: tuple[int, ...], c: float, extra: Any, vals: l
 
 def _division_or_power(np: Any, kind: int, ps: tuple[int, ...], c: float, vals: list[Any]) -> Replayed:
     x = vals[ps[0]]
-    if kind in (_DIV, _POW):
+    if kind in (DIV, POW):
         y = vals[ps[1]]
         if _both_scalars(x, y):
-            out = ops.fdiv(x, y) if kind == _DIV else ops.fpow(x, y)
-            return out, (ops.DIV if kind == _DIV else ops.POW).partials(x, y, out)
+            out = ops.fdiv(x, y) if kind == DIV else ops.fpow(x, y)
+            return out, (ops.DIV if kind == DIV else ops.POW).partials(x, y, out)
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        if kind == _DIV:
+        if kind == DIV:
             out = x / y
             return out, (1.0 / y, -(out / y))
         out = np.power(x, y)
@@ -181,25 +181,25 @@ def _division_or_power(np: Any, kind: int, ps: tuple[int, ...], c: float, vals: 
         dy = np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
         return out, (dx, dy)
     if isinstance(x, float):
-        if kind == _DIVC:
+        if kind == DIVC:
             return ops.fdiv(x, c), (ops.fdiv(1.0, c),)
-        if kind == _RDIVC:
+        if kind == RDIVC:
             out = ops.fdiv(c, x)
             return out, ops.rdiv_const_partials(x, out, c)
-        if kind == _POWC:
+        if kind == POWC:
             out = ops.fpow(x, c)
             return out, ops.pow_const_partials(x, out, c)
         out = ops.fpow(c, x)
         return out, ops.rpow_const_partials(x, out, c)
-    if kind == _DIVC:
+    if kind == DIVC:
         return x / c, (ops.fdiv(1.0, c),)
-    if kind == _RDIVC:
+    if kind == RDIVC:
         out = c / x
         return out, (-(out / x),)
-    if kind == _POWC:
+    if kind == POWC:
         out = np.power(x, c)
         return out, (0.0 if c == 0.0 else c * np.power(x, c - 1.0),)
-    out = np.power(c, x)  # _RPOWC
+    out = np.power(c, x)  # RPOWC
     if c == 0.0:
         return out, (np.where(x >= 0.0, 0.0, out * ops.flog(c)),)
     return out, (out * ops.flog(c),)

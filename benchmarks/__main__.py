@@ -64,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         w.w1_micrograd_style(Value, repeats, relaxed_gc=True), "s/step")
     add("W1", "valuegrad nn.MLP (fused neurons)", w.w1_nn_mlp(repeats, relaxed_gc=False), "s/step")
     add("W1", "valuegrad nn.MLP, fused + gc_relaxed (as in train)", w.w1_nn_mlp(repeats, relaxed_gc=True), "s/step")
-    add("W1", "valuegrad compiled replay (autograd.Tape of the nn.MLP step)", w.w1_compiled(repeats), "s/step")
+    step, setup = w.w1_compiled(repeats, codegen=False)
+    add("W1", "valuegrad compiled replay, tape interpreter (Tape codegen=False)", step, "s/step",
+        f"recorded once in {setup:.2f} s")
+    step, setup = w.w1_compiled(repeats)
+    add("W1", "valuegrad compiled replay, generated code (autograd.Tape)", step, "s/step",
+        f"recorded and compiled once in {setup:.2f} s")
     if _have("numpy"):
         add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", w.w1_vectorized(repeats * 5), "s/step")
     else:

@@ -128,8 +128,10 @@ def w1_nn_mlp(repeats: int, relaxed_gc: bool) -> float:
     return median_time(step, repeats)
 
 
-def w1_compiled(repeats: int) -> float:
-    """W1 through a recorded ``autograd.Tape`` of the nn.MLP step, replayed on flat floats."""
+def w1_compiled(repeats: int, codegen: bool = True) -> tuple[float, float]:
+    """W1 through a recorded ``autograd.Tape`` of the nn.MLP step: replayed by generated code
+    (``codegen=True``) or by the tape interpreter. Returns (median seconds per step, seconds to
+    record and compile the tape once)."""
     from autograd import Tape, Value, gc_relaxed
     from nn import MLP, hinge_loss
 
@@ -141,7 +143,9 @@ def w1_compiled(repeats: int) -> float:
         scores = [model(x) for x in X]
         return hinge_loss(scores, y) + 1e-4 * sum((p * p for p in params), Value(0.0))  # type: ignore[arg-type]
 
-    tape = Tape(loss, params)
+    t0 = time.perf_counter()
+    tape = Tape(loss, params, codegen=codegen)
+    setup = time.perf_counter() - t0
 
     def step() -> None:
         model.zero_grad()
@@ -150,7 +154,7 @@ def w1_compiled(repeats: int) -> float:
             p.data -= 1.0 * p.grad
 
     with gc_relaxed():
-        return median_time(step, repeats)
+        return median_time(step, repeats), setup
 
 
 def w1_vectorized(repeats: int) -> float:

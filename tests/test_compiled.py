@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import traceback
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, define_op
+from autograd import Value, define_op, dot
 from autograd.compiled import Tape, TapeMismatchError
 from nn import MLP, cross_entropy, hinge_loss
 from nn.data import make_moons
@@ -16,22 +17,104 @@ from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
 
 @NO_DEADLINE
-@given(programs(), st.lists(st.floats(-2, 2), min_size=4, max_size=4))
+@given(programs(), st.lists(st.floats(-2, 2), min_size=4, max_size=4), st.integers(0, 4), st.booleans())
 def test_replay_matches_the_graph_bit_for_bit_on_random_programs(
-    case: tuple[list[float], list[Instruction]], new_values: list[float]
+    case: tuple[list[float], list[Instruction]], new_values: list[float], n_params: int, codegen: bool
 ) -> None:
+    """Both replays (generated code and the interpreter) equal a rebuilt graph in every bit, with
+    some inputs parameters and the rest constants baked into the tape."""
     inputs, program = case
-    params = [Value(x) for x in inputs]
-    tape = Tape(lambda: run_program(program, params), params)
+    leaves = [Value(x) for x in inputs]
+    params = leaves[:n_params]
+    tape = Tape(lambda: run_program(program, leaves), params, codegen=codegen)
+    assert (tape.source is not None) == codegen
     for p, v in zip(params, new_values):  # replay at other parameter values
         p.data = v
     replayed = tape.run()
     replay_grads = [p.grad for p in params]
-    fresh = [Value(p.data) for p in params]
+    fresh = [Value(p.data) for p in leaves]
     out = run_program(program, fresh)
     out.backward()
     assert repr(replayed) == repr(out.data)
-    assert [repr(g) for g in replay_grads] == [repr(f.grad) for f in fresh]
+    assert [repr(g) for g in replay_grads] == [repr(f.grad) for f in fresh[:n_params]]
+
+
+EDGE_VALUES = [0.0, -0.0, 1.0, -1.0, 1e-320, 1e308, -1e308, math.inf, -math.inf, math.nan]
+
+
+@NO_DEADLINE
+@given(programs(), st.lists(st.sampled_from(EDGE_VALUES), min_size=4, max_size=4), st.integers(0, 4))
+def test_generated_code_equals_the_interpreter_on_edge_values(
+    case: tuple[list[float], list[Instruction]], values: list[float], n_params: int
+) -> None:
+    """inf, nan, signed zeros and subnormals, in parameters and in baked-in constants: the generated
+    kernel writes them as literals and must still give the interpreter's bits."""
+    _, program = case
+    results = []
+    for codegen in (False, True):
+        leaves = [Value(x) for x in values]
+        tape = Tape(lambda: run_program(program, leaves), leaves[:n_params], codegen=codegen)  # noqa: B023
+        loss = tape.run(grad=-0.0 if n_params % 2 else 1.0)
+        results.append((repr(loss), [repr(p.grad) for p in leaves[:n_params]], [repr(w) for w in tape.watched]))
+    assert results[0] == results[1]
+
+
+def test_long_dots_and_constant_leaves_are_generated_exactly() -> None:
+    """A 300-term dot (split over several lines of source) with constant inputs, including inf."""
+    w = [Value(math.sin(i)) for i in range(300)]
+    xs = [math.cos(i) * 10.0 ** (i % 7 - 3) for i in range(300)]
+    xs[5] = math.inf
+    w[5].data = 0.0  # 0 * inf: a nan that must reach the loss and every gradient the same way
+    results = []
+    for codegen in (False, True):
+        for p in w:
+            p.grad = 0.0
+        tape = Tape(lambda: dot(w, xs).tanh() * 3.0, w, codegen=codegen)
+        results.append((repr(tape.run()), [repr(p.grad) for p in w]))
+    assert results[0] == results[1] and "nan" in results[1][1]
+    w[5].data = 0.25
+    fresh = [Value(p.data) for p in w]
+    out = dot(fresh, xs).tanh() * 3.0
+    out.backward()
+    tape = Tape(lambda: dot(w, xs).tanh() * 3.0, w, codegen=True)
+    for p in w:
+        p.grad = 0.0
+    assert tape.run() == out.data
+    assert [repr(p.grad) for p in w] == [repr(f.grad) for f in fresh]
+
+
+def test_the_tape_compiles_itself_at_the_second_run() -> None:
+    w = Value(1.5)
+    tape = Tape(lambda: (w * w).relu(), [w])
+    assert tape.run() == 2.25 and tape.source is None
+    assert tape.run() == 2.25 and tape.source is not None
+    assert w.grad == 6.0
+    never = Tape(lambda: w * w, [w], codegen=False)
+    for _ in range(3):
+        never.run()
+    assert never.source is None
+    with pytest.raises(TypeError, match="codegen must be True, False or None, got 'yes'"):
+        Tape(lambda: w * w, [w], codegen="yes")  # type: ignore[arg-type]
+
+
+def test_generated_code_shows_in_tracebacks() -> None:
+    """The kernel's source is kept, and an error raised inside it points at a generated line."""
+    calls: list[float] = []
+
+    def fails_when_replayed(x: float) -> float:
+        calls.append(x)
+        if len(calls) > 1:  # recording succeeds, the replay raises
+            raise RuntimeError("inside a user op")
+        return x
+
+    op = define_op("tape_fails_when_replayed", fails_when_replayed, lambda x: (1.0,))
+    w = Value(1.0)
+    tape = Tape(lambda: op(w) + 1.0, [w], codegen=True)
+    assert (tape.source or "").startswith("def kernel(params, grad):")
+    with pytest.raises(RuntimeError, match="inside a user op") as info:
+        tape.run()
+    frames = [f for f in traceback.extract_tb(info.value.__traceback__) if f.filename.startswith("<valuegrad tape")]
+    assert len(frames) == 1 and "(v0)" in (frames[0].line or "")
 
 
 def _moons_loss(model: MLP) -> tuple[Value, list[Value]]:
