@@ -175,12 +175,13 @@ def generate(init: list[float], n_params: int, code: list[Instruction], out: int
 
 
 def compile_kernel(init: list[float], n_params: int, code: list[Instruction], out: int,
-                   watched: list[int]) -> tuple[Kernel, str]:
-    """Generate, compile and return the tape's kernel with its source."""
+                   watched: list[int]) -> tuple[Kernel, str, str]:
+    """Generate and compile the tape's kernel; return it, its source and the file name under
+    which ``linecache`` holds that source (the caller removes it when the kernel is dropped)."""
     source, namespace = generate(init, n_params, code, out, watched)
     filename = f"<valuegrad tape {next(_counter)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     exec(compile(source, filename, "exec"), namespace)
     kernel: Kernel = namespace["kernel"]
-    return kernel, source
+    return kernel, source, filename

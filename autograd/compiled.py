@@ -23,6 +23,8 @@ does this once after the first update and falls back to building graphs if it fa
 
 from __future__ import annotations
 
+import linecache
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -151,7 +153,10 @@ class Tape:
             self._build_kernel()
 
     def _build_kernel(self) -> None:
-        self._kernel, self.source = compile_kernel(self._init, self._n_params, self._code, self._out, self._watched)
+        self._kernel, self.source, filename = compile_kernel(
+            self._init, self._n_params, self._code, self._out, self._watched
+        )
+        weakref.finalize(self, linecache.cache.pop, filename, None)  # the source goes with the tape
 
     def _compile(self, output: Value, watched: list[Value], constants: dict[Value, float]) -> None:
         slot: dict[Value, int] = {p: i for i, p in enumerate(self.params)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import linecache
 import math
 import traceback
 
@@ -83,16 +85,20 @@ def test_long_dots_and_constant_leaves_are_generated_exactly() -> None:
     assert [repr(p.grad) for p in w] == [repr(f.grad) for f in fresh]
 
 
+def _compiled(tape: Tape) -> bool:
+    return tape.source is not None
+
+
 def test_the_tape_compiles_itself_at_the_second_run() -> None:
     w = Value(1.5)
     tape = Tape(lambda: (w * w).relu(), [w])
-    assert tape.run() == 2.25 and tape.source is None
-    assert tape.run() == 2.25 and tape.source is not None
+    assert tape.run() == 2.25 and not _compiled(tape)
+    assert tape.run() == 2.25 and _compiled(tape)
     assert w.grad == 6.0
     never = Tape(lambda: w * w, [w], codegen=False)
     for _ in range(3):
         never.run()
-    assert never.source is None
+    assert not _compiled(never)
     with pytest.raises(TypeError, match="codegen must be True, False or None, got 'yes'"):
         Tape(lambda: w * w, [w], codegen="yes")  # type: ignore[arg-type]
 
@@ -115,6 +121,10 @@ def test_generated_code_shows_in_tracebacks() -> None:
         tape.run()
     frames = [f for f in traceback.extract_tb(info.value.__traceback__) if f.filename.startswith("<valuegrad tape")]
     assert len(frames) == 1 and "(v0)" in (frames[0].line or "")
+    name = frames[0].filename
+    del tape, info
+    gc.collect()
+    assert name not in linecache.cache  # a dropped tape takes its source with it
 
 
 def _moons_loss(model: MLP) -> tuple[Value, list[Value]]:
