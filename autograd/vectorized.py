@@ -91,7 +91,8 @@ class _Plan:
         for idx, (kind, o, ps, c, extra) in enumerate(code):
             key: tuple[Any, ...] = ("one", idx)
             if kind == DOT:
-                ws, xs = ps[0:len(ps) - 1:2], ps[1:len(ps) - 1:2]
+                pairs = 2 * (len(ps) // 2)  # (w0, x0, w1, x1, ...), then the bias if any
+                ws, xs = ps[0:pairs:2], ps[1:pairs:2]
                 shared = [*ws, ps[-1]] if extra else list(ws)
                 if all(leaf[s] and not batch[s] for s in shared) and all(batch[x] for x in xs):
                     key = ("dot", level[o], xs, bool(extra))
@@ -117,7 +118,8 @@ class _Plan:
         outs = [ins[1] for ins in members]
         if key[0] == "dot":
             xs = key[2]
-            weights = np.array([ins[2][0:len(ins[2]) - 1:2] for ins in members], dtype=np.intp).reshape(len(outs), -1)
+            pairs = 2 * len(xs)
+            weights = np.array([ins[2][0:pairs:2] for ins in members], dtype=np.intp).reshape(len(outs), -1)
             biases = np.array([ins[2][-1] for ins in members], dtype=np.intp) if key[3] else None
             leaves = [*weights.ravel().tolist(), *(biases.tolist() if biases is not None else [])]
             group = _Group(gid, DOT, outs, self._reads(list(xs)), any(self.needs[x] for x in xs),

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Value, define_op
+from autograd import Value, define_op, dot
+from autograd.codegen import DOT, UNARY
 from nn import MLP, hinge_loss
 from nn.data import make_moons
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
@@ -93,6 +94,99 @@ def test_every_unary_op_and_user_ops_vectorise() -> None:
     loss = BatchTape(per_sample, [w], example=[1.0]).run(batch)
     assert loss == pytest.approx(expected_loss, rel=1e-12)
     assert w.grad == pytest.approx(expected_grads[0], rel=1e-12)
+
+
+ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "softplus": Value.softplus,
+            "leaky_relu": lambda z: z.leaky_relu(0.1), "abs": abs, "exp": Value.exp}
+ACTIVATIONS = sorted(ACTIVATE)
+
+
+@settings(NO_DEADLINE, max_examples=60)
+@given(
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.lists(st.sampled_from(ACTIVATIONS), min_size=3, max_size=3),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+    st.lists(st.lists(st.floats(-2, 2), min_size=3, max_size=3), min_size=1, max_size=5),
+    st.integers(0, 2**16),
+)
+def test_planned_layers_match_the_scalar_graphs(
+    widths: list[int], activations: list[str], flags: list[bool], rows: list[list[float]], seed: int
+) -> None:
+    """Random layered models through the planner's paths: a layer as one matrix product (with and
+    without biases), inputs read in order or shuffled (stacked), a tied weight (scattered with
+    add.at), constant weights, a grouped output, and every activation as one array op."""
+    import random
+
+    rng = random.Random(seed)
+    use_bias, shuffle, tie, constant_weight = flags
+    sizes = [3, *widths]
+    layers = [[[Value(rng.uniform(-1, 1)) for _ in range(sizes[i])] for _ in range(sizes[i + 1])]
+              for i in range(len(widths))]
+    biases = [[Value(rng.uniform(-1, 1)) for _ in range(sizes[i + 1])] for i in range(len(widths))]
+    if tie and len(layers[0]) > 1:
+        layers[0][1][0] = layers[0][0][0]  # the same Value in two neurons
+    params = list(dict.fromkeys([w for layer in layers for row in layer for w in row]
+                                + [b for layer in biases for b in layer]))
+    fixed = Value(0.5)  # a constant (non-parameter) weight
+
+    def per_sample(v: list[Value]) -> Value:
+        h: list[Value] = list(v)
+        for i, layer in enumerate(layers):
+            inputs = h[::-1] if shuffle and i == 0 else h
+            out = []
+            for j, row in enumerate(layer):
+                ws = [fixed, *row[1:]] if constant_weight and j == 0 else row
+                out.append(dot(ws, inputs, biases[i][j] if use_bias else None))
+            h = [ACTIVATE[activations[i]](z) for z in out] if i < len(layers) - 1 else out
+        return h[0] if len(h) == 1 else sum(h[1:], h[0])
+
+    expected_loss, expected_grads = _scalar_reference(per_sample, params, rows)
+    tape = BatchTape(per_sample, params, example=rows[0])
+    loss = tape.run(rows)
+    assert _close(loss, expected_loss), (loss, expected_loss)
+    assert all(_close(p.grad, g) for p, g in zip(params, expected_grads)), ([p.grad for p in params], expected_grads)
+
+
+def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
+    """MLP(2, [16, 16, 1]) on moons: three matrix products and two activation groups, whatever
+    the width; the hinge loss's few ops run one by one."""
+    from autograd.vectorized import _Group
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    tape = BatchTape(lambda v: (1 + -v[2] * model(v[:2])).relu(), model.parameters(),  # type: ignore[operator]
+                     example=[0.0, 0.0, 1.0])
+    groups = [item for item in tape._plan.items if isinstance(item, _Group)]
+    assert [(g.kind, len(g.outs)) for g in groups] == [(DOT, 16), (UNARY, 16), (DOT, 16), (UNARY, 16), (DOT, 1)]
+    assert [g.weights.shape for g in groups if g.kind == DOT] == [(16, 2), (16, 16), (1, 16)]
+    assert all(g.reads[0] == "rows" for g in groups)  # each layer reads the previous matrix, no copying
+    assert len(tape._plan.items) - len(groups) == 4  # neg, *, 1 +, relu
+
+
+def test_regularizer_is_added_once_per_batch() -> None:
+    X, y = make_moons(30, noise=0.1, seed=5)
+    labels = [2 * t - 1 for t in y]
+    model = MLP(2, [4, 1], seed=2)
+    params = model.parameters()
+
+    def l2() -> Value:
+        total: Value = sum((p * p for p in params), Value(0.0))
+        return 1e-2 * total
+
+    tape = BatchTape(lambda v: (1 + -v[2] * model(v[:2])).relu(), params,  # type: ignore[operator]
+                     example=[0.0, 0.0, 1.0], regularizer=l2)
+    model.zero_grad()
+    for _ in range(2):  # the regularizer's tape compiles on first use; grads accumulate
+        loss = tape.run([[a, b, t] for (a, b), t in zip(X, labels)])
+    batched = [p.grad / 2 for p in params]
+    model.zero_grad()
+    scores: list[Value] = [model(x) for x in X]  # type: ignore[misc]
+    reference = hinge_loss(scores, labels) + l2()
+    reference.backward()
+    assert loss == pytest.approx(reference.data, rel=1e-12)
+    for a, b in zip(batched, [p.grad for p in params]):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
+    with pytest.raises(TypeError, match="must return a Value"):
+        BatchTape(lambda v: v[0] * params[0], params, example=[1.0], regularizer=lambda: 1.0)  # type: ignore[arg-type,return-value]
 
 
 def test_bad_batches_are_refused() -> None:
