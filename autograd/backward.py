@@ -7,6 +7,7 @@ floats in the same sequence: their gradients agree bit for bit.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -23,7 +24,33 @@ def topological_order(root: Value) -> list[Value]:
     Depth-first, parents visited in argument order, with an explicit stack (no recursion, so a
     chain of a million nodes is fine) and no iteration over sets (so the order, and therefore
     every floating-point sum in the backward pass, is the same on every run).
+
+    The walk makes two short-lived objects per node (a stack entry and an iterator) and no
+    reference cycles, so the cyclic garbage collector is paused while it runs (see ``_pause_gc``).
     """
+    paused = _pause_gc()
+    try:
+        return _depth_first(root)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _pause_gc() -> bool:
+    """Pause the cyclic garbage collector if it is on; return whether it was paused.
+
+    The backward pass allocates a few short-lived objects per node (stack entries, iterators,
+    ``zip`` objects) and never a reference cycle. Each allocation counts towards CPython's next
+    collection, and with a big graph alive those collections are full ones that re-walk every
+    node: on a million-step chain they took 2 of the 3 seconds of the pass. Collection is only
+    deferred: anything collectable made elsewhere is found at the next collection after it."""
+    if not gc.isenabled():
+        return False
+    gc.disable()
+    return True
+
+
+def _depth_first(root: Value) -> list[Value]:
     order: list[Value] = []
     seen = {root}
     stack = [(root, iter(root.parents))]
@@ -84,10 +111,15 @@ def backward(root: Value, grad: float = 1.0) -> None:
         for _ in _propagate(order, carried):
             pass
         return
-    for node in order:
-        g = node.grad
-        for parent, local in zip(node.parents, node.local_grads):
-            parent.grad += local * g
+    paused = _pause_gc()
+    try:
+        for node in order:
+            g = node.grad
+            for parent, local in zip(node.parents, node.local_grads):
+                parent.grad += local * g
+    finally:
+        if paused:
+            gc.enable()
     if carried:
         _carry_over(carried)
 

@@ -134,6 +134,8 @@ class Value:
     def __add__(self, other: Value | float) -> Value:
         """x + y; d/dx = 1, d/dy = 1"""
         x = self.data
+        if type(other) is float:  # a float constant: the common case, no conversion needed
+            return _node(x + other, "+", (self,), (1.0,), other)
         if isinstance(other, Value):
             y = other.data
             out = x + y
@@ -145,7 +147,7 @@ class Value:
 
     def __radd__(self, other: float) -> Value:
         """c + x; d/dx = 1"""
-        c = as_float(other)
+        c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
         return _node(c + self.data, "+", (self,), (1.0,), c)
@@ -153,6 +155,8 @@ class Value:
     def __sub__(self, other: Value | float) -> Value:
         """x - y; d/dx = 1, d/dy = -1"""
         x = self.data
+        if type(other) is float:
+            return _node(x - other, "-", (self,), (1.0,), other)
         if isinstance(other, Value):
             y = other.data
             out = x - y
@@ -164,7 +168,7 @@ class Value:
 
     def __rsub__(self, other: float) -> Value:
         """c - x; d/dx = -1"""
-        c = as_float(other)
+        c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
         return _node(c - self.data, "-", (self,), (-1.0,), c)
@@ -172,6 +176,8 @@ class Value:
     def __mul__(self, other: Value | float) -> Value:
         """x * y; d/dx = y, d/dy = x"""
         x = self.data
+        if type(other) is float:
+            return _node(x * other, "*", (self,), (other,), other)
         if isinstance(other, Value):
             y = other.data
             out = x * y
@@ -183,7 +189,7 @@ class Value:
 
     def __rmul__(self, other: float) -> Value:
         """c * x; d/dx = c"""
-        c = as_float(other)
+        c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
         return _node(c * self.data, "*", (self,), (c,), c)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import subprocess
@@ -170,6 +171,25 @@ def test_module_level_backward_needs_a_value() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("enabled", [True, False])
+def test_backward_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """The pass pauses the cyclic collector while it runs and restores its state, also on error."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        x = Value(2.0)
+        y = (x * x).tanh()
+        y.backward()
+        assert gc.isenabled() is enabled
+        assert [v.op for v in topological_order(y)] == ["", "*", "tanh"] and gc.isenabled() is enabled
+        with pytest.raises(TypeError, match="backward\\(\\) grad must be a real number"):
+            y.backward("1")  # type: ignore[arg-type]
+        assert gc.isenabled() is enabled
+        assert x.grad == pytest.approx(4.0 * (1 - math.tanh(4.0) ** 2))
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_million_node_chain_with_the_default_recursion_limit() -> None:
     assert sys.getrecursionlimit() <= 10_000
     x = Value(1.0)
