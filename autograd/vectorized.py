@@ -111,6 +111,8 @@ class _Plan:
             else:
                 self.items.append(self._group(np, key, [code[i] for i in members]))
         self.singles = {i: code[i] for i in self.items if isinstance(i, int)}
+        used = {p for _, _, ps, _, _ in self.singles.values() for p in ps}
+        self.params_used_one_by_one = sorted(p for p in used if p < n_params)
         self._show_rows(code)
 
     def _group(self, np: Any, key: tuple[Any, ...], members: list[Any]) -> _Group:
@@ -196,14 +198,24 @@ class BatchTape:
         if n == 0:
             raise ValueError("BatchTape.run needs at least one sample")
         scale = 1.0 / n if grad is None else float(grad)
+        params = self.params
+        data = [p.data for p in params]
         with np.errstate(all="ignore"):
-            loss = self._replay(np, X, n, scale)
-        return loss if self.regularizer is None else loss + self.regularizer.run()
+            loss, totals = self._replay(np, X, n, scale, data)
+        if self.regularizer is not None:  # its compiled kernel, on the same parameter values
+            kernel = self.regularizer._kernel
+            assert kernel is not None
+            extra, extra_grads, _ = kernel(data, 1.0)
+            loss += extra
+            totals += np.asarray(extra_grads, dtype=np.float64)
+        for param, g in zip(params, totals.tolist()):
+            param.grad = param.grad + g
+        return loss
 
-    def _replay(self, np: Any, X: Any, n: int, scale: float) -> float:
+    def _replay(self, np: Any, X: Any, n: int, scale: float, data: list[float]) -> tuple[float, Any]:
+        """The batch's mean loss and each parameter's gradient (an array), not yet applied."""
         plan, tape = self._plan, self.tape
         n_params = len(self.params)
-        data = [p.data for p in self.params]
         leaves = self._leaves.copy()
         leaves[:n_params] = data
         vals: list[Any] = list(tape._init)
@@ -301,9 +313,9 @@ class BatchTape:
                     add_read(item.reads, W.T @ G)
             elif item.needs_input_grad:
                 add_read(item.reads, saved[-item.gid][0] * G)
-        from_products = scattered[:n_params].tolist()
-        for i, param in enumerate(self.params):
+        totals = scattered[:n_params]
+        for i in plan.params_used_one_by_one:
             g = grads[i]
-            param.grad = param.grad + from_products[i] + (g if isinstance(g, float) else float(np.sum(g)))
+            totals[i] += g if isinstance(g, float) else np.sum(g)
         loss = mats[where[out][0]][where[out][1]] if out in where else vals[out]
-        return float(np.mean(loss)) if np.ndim(loss) else float(loss)
+        return (float(np.mean(loss)) if np.ndim(loss) else float(loss)), totals
