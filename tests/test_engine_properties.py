@@ -79,6 +79,30 @@ def test_topological_order_puts_every_node_after_its_parents(case: tuple[list[fl
     assert set(order) == ancestors
 
 
+def _post_order(node: Value, seen: set[Value], out: list[Value]) -> None:
+    """The definition, recursively: visit parents in argument order, then emit the node."""
+    seen.add(node)
+    for parent in node.parents:
+        if parent not in seen:
+            _post_order(parent, seen, out)
+    out.append(node)
+
+
+@NO_DEADLINE
+@given(programs(max_length=12))
+def test_topological_order_is_the_depth_first_post_order(case: tuple[list[float], list[Instruction]]) -> None:
+    """The iterative walk (with its shortcut down single-parent chains) gives exactly the order of
+    the recursive definition, which fixes the order of every sum in the backward pass."""
+    inputs, program = case
+    leaves = [Value(x) for x in inputs]
+    out = run_program(program, leaves)
+    chained = ((out.tanh() * 2.0 + 1.0) * out).relu()  # single-parent chains around a shared node
+    for root in (out, chained):
+        expected: list[Value] = []
+        _post_order(root, set(), expected)
+        assert topological_order(root) == expected
+
+
 @NO_DEADLINE
 @given(programs())
 def test_topological_order_is_the_same_every_time(case: tuple[list[float], list[Instruction]]) -> None:
