@@ -113,7 +113,7 @@ class _Plan:
         self.singles = {i: code[i] for i in self.items if isinstance(i, int)}
         used = {p for _, _, ps, _, _ in self.singles.values() for p in ps}
         self.params_used_one_by_one = sorted(p for p in used if p < n_params)
-        self._show_rows(code)
+        self._show_rows(code, tape._watched)
 
     def _group(self, np: Any, key: tuple[Any, ...], members: list[Any]) -> _Group:
         gid = len(self.groups)
@@ -142,8 +142,9 @@ class _Plan:
             return ("rows", first[0], first[1], first[1] + len(slots))
         return ("slots", tuple(slots))
 
-    def _show_rows(self, code: list[Any]) -> None:
-        """Rows of group matrices that an op-by-op instruction or a stacked read needs as arrays."""
+    def _show_rows(self, code: list[Any], watched: list[int]) -> None:
+        """Rows of group matrices needed as arrays: by an op-by-op instruction, a stacked read, or
+        the caller (watched values)."""
         wanted: set[int] = set()
         for _, _, ps, _, _ in self.singles.values():
             wanted.update(ps)
@@ -151,6 +152,7 @@ class _Plan:
             assert group is not None
             if group.reads[0] == "slots":
                 wanted.update(group.reads[1])
+        wanted.update(watched)
         for slot in sorted(wanted):
             gid, row = self.where.get(slot, (0, -1))
             group = self.groups[gid]
@@ -162,7 +164,9 @@ class BatchTape:
     """A per-sample tape replayed over a batch with NumPy arrays.
 
     Args:
-        per_sample: builds one sample's loss (a Value) from a list of input Values.
+        per_sample: builds one sample's loss (a Value) from a list of input Values, or returns
+            ``(loss, watched)``: then after each run ``self.watched`` holds, for each watched
+            Value (say the model's score), a NumPy array of its value for every sample.
         params: the parameters (leaves) whose gradients ``run`` accumulates.
         example: one sample's inputs, used to record the graph.
         regularizer: optional; builds a loss term of the parameters alone, such as
@@ -171,7 +175,8 @@ class BatchTape:
             :class:`~autograd.compiled.Tape`.
     """
 
-    def __init__(self, per_sample: Callable[[list[Value]], Value], params: Sequence[Value],
+    def __init__(self, per_sample: Callable[[list[Value]], Value | tuple[Value, Sequence[Value]]],
+                 params: Sequence[Value],
                  example: Sequence[float], regularizer: Callable[[], Value] | None = None) -> None:
         self.np = _numpy()
         self.params = list(params)
@@ -181,6 +186,7 @@ class BatchTape:
         self._plan = _Plan(self.np, self.tape, len(self.params), self.n_inputs)
         self._leaves = self.np.array(self.tape._init, dtype=self.np.float64)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
+        self.watched: list[Any] = []
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay forward and backward for every sample at once.
@@ -318,4 +324,5 @@ class BatchTape:
             g = grads[i]
             totals[i] += g if isinstance(g, float) else np.sum(g)
         loss = mats[where[out][0]][where[out][1]] if out in where else vals[out]
+        self.watched = [vals[i] if np.ndim(vals[i]) else np.full(n, float(vals[i])) for i in tape._watched]
         return (float(np.mean(loss)) if np.ndim(loss) else float(loss)), totals

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_positive_float, default=None, help="default: micrograd's 1.0 - 0.9*k/steps (sgd)")
     t.add_argument("--steps", type=_positive_int, default=100)
     t.add_argument("--batch-size", type=_positive_int, default=None, help="default: the whole data set")
+    t.add_argument("--vectorized", action="store_true",
+                   help="replay one sample's step across each batch with NumPy (needs valuegrad[fast]; "
+                        "hinge, bce or mse loss)")
     t.add_argument("--seed", type=int, default=1337, help="seeds the data, the weights and the batches")
     t.add_argument("--out", default=None, help="output folder (default runs/<dataset>-<timestamp>)")
     p = sub.add_parser("predict", help="print a saved model's prediction for one point")
@@ -144,6 +147,16 @@ def _train(args: argparse.Namespace) -> int:
         print(f"valuegrad: error: --dataset {args.dataset} has {n_classes} classes; use --loss cross_entropy",
               file=sys.stderr)
         return 2
+    if args.vectorized and loss == "cross_entropy":
+        print("valuegrad: error: --vectorized supports the hinge, bce and mse losses (cross-entropy's max-shift "
+              "depends on the data, so it cannot be recorded)", file=sys.stderr)
+        return 2
+    if args.vectorized:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            print("valuegrad: error: --vectorized needs NumPy: pip install 'valuegrad[fast]'", file=sys.stderr)
+            return 2
     n_out = n_classes if loss == "cross_entropy" else 1
     model = MLP(2, [*args.hidden, n_out], activation=args.activation, seed=args.seed)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.steps)
@@ -155,13 +168,14 @@ def _train(args: argparse.Namespace) -> int:
     bar, on_step = _progress(args.steps)
     try:
         history = train(model, X, y, loss=loss, optimizer=optimizer, steps=args.steps,
-                        batch_size=args.batch_size, seed=args.seed, on_step=on_step)
+                        batch_size=args.batch_size, seed=args.seed, on_step=on_step, vectorized=args.vectorized)
     finally:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
     final_acc = _accuracy(model, X, y)
-    how = "compiled replay" if history.compiled else "graphs built each step"
+    how = ("vectorised replay" if history.vectorized else "compiled replay" if history.compiled
+           else "graphs built each step")
     print(f"valuegrad: {args.steps} steps in {elapsed:.1f} s ({how}); final loss {history.loss[-1]:.4f}, "
           f"training accuracy {final_acc:.1%}")
 

@@ -54,6 +54,19 @@ def test_minibatches_and_other_losses_run(tmp_path: Path) -> None:
         assert len((tmp_path / loss / "metrics.csv").read_text().splitlines()) == 6
 
 
+def test_vectorized_training_gives_the_default_run_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("numpy")
+    runs = {}
+    for flag in ([], ["--vectorized"]):
+        name = "v" if flag else "g"
+        assert main(["train", "--steps", "20", "--out", str(tmp_path / name), *flag]) == 0
+        runs[name] = [float(r["loss"]) for r in csv.DictReader((tmp_path / name / "metrics.csv").open())]
+    assert runs["v"] == pytest.approx(runs["g"], rel=1e-9)
+    assert "(vectorised replay)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -62,6 +75,7 @@ def test_minibatches_and_other_losses_run(tmp_path: Path) -> None:
         (["train", "--steps", "0"], "positive integer"),
         (["train", "--lr", "-1"], "finite number >= 0"),
         (["train", "--dataset", "spirals", "--loss", "hinge"], "use --loss cross_entropy"),
+        (["train", "--dataset", "blobs", "--vectorized"], "--vectorized supports the hinge, bce and mse losses"),
         (["predict", "missing.json", "0", "0"], "cannot load model"),
         (["predict", "m.json", "zero", "0"], "expected a number"),
         ([], "the following arguments are required: command"),
@@ -90,3 +104,17 @@ def test_training_without_matplotlib_still_writes_the_model(tmp_path: Path) -> N
     assert "skipped decision_boundary.png" in result.stderr
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["metrics.csv", "model.json"]
     assert "step 3/3" in result.stdout
+
+
+def test_vectorized_without_numpy_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "numpy.py").write_text("raise ImportError('blocked for the test', name='numpy')\n")
+    code = (
+        f"import sys; sys.path.insert(0, {str(blocker)!r}); from nn.cli import main; "
+        f"sys.exit(main(['train', '--vectorized', '--out', 'r']))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "valuegrad: error: --vectorized needs NumPy: pip install 'valuegrad[fast]'"
+    assert not (tmp_path / "r").exists()

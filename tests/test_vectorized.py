@@ -202,3 +202,44 @@ def test_missing_numpy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(ImportError, match=r'pip install "valuegrad\[fast\]"'):
         BatchTape(lambda v: v[0] * 2.0, [], example=[1.0])
+
+
+@pytest.mark.parametrize("loss", ["hinge", "bce", "mse"])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_nn_train_vectorized_follows_the_graph_path(loss: str, batch_size: int | None) -> None:
+    """Same batches, same losses, accuracies and weights as building graphs, to rounding."""
+    from nn import train
+
+    X, y = make_moons(48, noise=0.1, seed=4)
+    a, b = MLP(2, [8, 8, 1], seed=3), MLP(2, [8, 8, 1], seed=3)
+    plain = train(a, X, y, loss=loss, steps=12, batch_size=batch_size, seed=5)
+    fast = train(b, X, y, loss=loss, steps=12, batch_size=batch_size, seed=5, vectorized=True)
+    assert fast.vectorized and not plain.vectorized
+    assert fast.loss == pytest.approx(plain.loss, rel=1e-10)
+    assert fast.accuracy == plain.accuracy
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert q.data == pytest.approx(p.data, rel=1e-9, abs=1e-12)
+
+
+def test_nn_train_vectorized_refuses_what_it_cannot_record() -> None:
+    from nn import train
+    from nn.data import make_blobs
+
+    X, y = make_blobs(12, 3, seed=0)
+    with pytest.raises(ValueError, match="supports the hinge, bce and mse losses, got 'cross_entropy'"):
+        train(MLP(2, [3], seed=0), X, y, loss="cross_entropy", steps=1, vectorized=True)
+    Xb, yb = make_moons(12, seed=0)
+    with pytest.raises(ValueError, match="needs a model with one output, got 2"):
+        train(MLP(2, [2], seed=0), Xb, yb, steps=1, vectorized=True)
+
+
+def test_watched_values_come_back_per_sample() -> None:
+    w = Value(2.0)
+
+    def per_sample(v: list[Value]) -> tuple[Value, list[Value]]:
+        z = v[0] * w
+        return z.relu(), [z, w]
+
+    tape = BatchTape(per_sample, [w], example=[1.0])
+    assert tape.run([[1.0], [-3.0]]) == 1.0
+    assert [list(a) for a in tape.watched] == [[2.0, -6.0], [2.0, 2.0]]
