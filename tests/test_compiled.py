@@ -99,6 +99,25 @@ def test_the_tape_compiles_itself_at_the_second_run() -> None:
     for _ in range(3):
         never.run()
     assert not _compiled(never)
+    assert tape.edges == 3 and never.edges == 2  # w*w has two edges to w
+
+
+def test_big_tapes_stay_interpreted_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import autograd.compiled
+
+    monkeypatch.setattr(autograd.compiled, "AUTO_CODEGEN_EDGES", 3)
+    w = Value(0.5)
+    big = Tape(lambda: (w * w + w).tanh(), [w])  # 4 edges
+    small = Tape(lambda: (w * w).tanh(), [w])  # 3 edges
+    for _ in range(3):
+        big.run()
+        small.run()
+    assert not _compiled(big) and _compiled(small)
+    assert _compiled(Tape(lambda: (w * w + w).tanh(), [w], codegen=True))
+
+
+def test_codegen_argument_is_checked() -> None:
+    w = Value(1.5)
     with pytest.raises(TypeError, match="codegen must be True, False or None, got 'yes'"):
         Tape(lambda: w * w, [w], codegen="yes")  # type: ignore[arg-type]
 
