@@ -32,7 +32,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import arrayops
-from autograd.codegen import DOT, UNARY
+from autograd.codegen import (
+    ADD,
+    ADDC,
+    CUSTOM,
+    DIV,
+    DIVC,
+    DOT,
+    MUL,
+    MULC,
+    POW,
+    POWC,
+    RDIVC,
+    RPOWC,
+    RSUBC,
+    SUB,
+    SUBC,
+    UNARY,
+)
 from autograd.compiled import Tape
 from autograd.value import Value
 
@@ -41,6 +58,10 @@ __all__ = ["BatchTape"]
 # What a group reads: ("rows", group, first, stop) is a slice of an earlier group's matrix (the
 # inputs are group 0); ("slots", slots) is stacked from the slots' arrays one by one.
 Gather = tuple[Any, ...]
+
+
+_KIND_NAMES = {ADD: "+", ADDC: "+ const", SUB: "-", SUBC: "- const", RSUBC: "const -", MUL: "*", MULC: "* const",
+               DIV: "/", DIVC: "/ const", RDIVC: "const /", POW: "**", POWC: "** const", RPOWC: "const **", DOT: "dot"}
 
 
 def _numpy() -> Any:
@@ -217,6 +238,30 @@ class BatchTape:
         for param, g in zip(params, totals.tolist()):
             param.grad = param.grad + g
         return loss
+
+    def describe(self) -> str:
+        """The replay plan, one line per step of the forward pass (backward runs it in reverse)::
+
+            16 x dot  -> one matrix product: weights (16, 2) @ inputs (2, batch) + biases
+            16 x relu -> one array op on (16, batch)
+            ...
+            neg       -> one op on per-sample arrays
+        """
+        lines = []
+        for item in self._plan.items:
+            if isinstance(item, int):
+                kind, _, _, _, extra = self._plan.singles[item]
+                name = extra.name if kind in (UNARY, CUSTOM) else _KIND_NAMES[kind]
+                lines.append(f"{name:9} -> one op on per-sample arrays")
+            elif item.kind == DOT:
+                m, k = item.weights.shape
+                bias = " + biases" if item.biases is not None else ""
+                label = f"{m} x dot"
+                lines.append(f"{label:9} -> one matrix product: weights ({m}, {k}) @ inputs ({k}, batch){bias}")
+            else:
+                label = f"{len(item.outs)} x {item.op.name}"
+                lines.append(f"{label:9} -> one array op on ({len(item.outs)}, batch)")
+        return "\n".join(lines)
 
     def _replay(self, np: Any, X: Any, n: int, scale: float, data: list[float]) -> tuple[float, Any]:
         """The batch's mean loss and each parameter's gradient (an array), not yet applied."""

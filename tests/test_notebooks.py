@@ -22,6 +22,7 @@ def test_the_documented_notebooks_are_there() -> None:
         "02_training_an_mlp.ipynb",
         "03_stepping_through_backprop.ipynb",
         "04_forward_vs_reverse_mode.ipynb",
+        "05_making_it_fast.ipynb",
     } <= names
 
 

@@ -160,6 +160,17 @@ def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
     assert [g.weights.shape for g in groups if g.kind == DOT] == [(16, 2), (16, 16), (1, 16)]
     assert all(g.reads[0] == "rows" for g in groups)  # each layer reads the previous matrix, no copying
     assert len(tape._plan.items) - len(groups) == 4  # neg, *, 1 +, relu
+    assert tape.describe().splitlines() == [
+        "neg       -> one op on per-sample arrays",
+        "16 x dot  -> one matrix product: weights (16, 2) @ inputs (2, batch) + biases",
+        "16 x relu -> one array op on (16, batch)",
+        "16 x dot  -> one matrix product: weights (16, 16) @ inputs (16, batch) + biases",
+        "16 x relu -> one array op on (16, batch)",
+        "1 x dot   -> one matrix product: weights (1, 16) @ inputs (16, batch) + biases",
+        "*         -> one op on per-sample arrays",
+        "+ const   -> one op on per-sample arrays",
+        "relu      -> one op on per-sample arrays",
+    ]
 
 
 def test_regularizer_is_added_once_per_batch() -> None:
