@@ -32,6 +32,11 @@ from autograd import ops
 ADD, ADDC, SUB, SUBC, RSUBC, MUL, MULC, DIV, DIVC, RDIVC = range(10)
 POW, POWC, RPOWC, UNARY, DOT, CUSTOM = range(10, 16)
 
+KIND_NAMES = {ADD: "+", ADDC: "+ const", SUB: "-", SUBC: "- const", RSUBC: "const -", MUL: "*", MULC: "* const",
+              DIV: "/", DIVC: "/ const", RDIVC: "const /", POW: "**", POWC: "** const", RPOWC: "const **", DOT: "dot",
+              UNARY: "unary", CUSTOM: "custom"}
+"""A short name for each instruction kind (unary and custom ops have their own names too)."""
+
 Instruction = tuple[int, int, tuple[int, ...], float, Any]
 Kernel = Callable[[Sequence[float], float], tuple[float, tuple[float, ...], tuple[float, ...]]]
 

@@ -32,24 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import arrayops
-from autograd.codegen import (
-    ADD,
-    ADDC,
-    CUSTOM,
-    DIV,
-    DIVC,
-    DOT,
-    MUL,
-    MULC,
-    POW,
-    POWC,
-    RDIVC,
-    RPOWC,
-    RSUBC,
-    SUB,
-    SUBC,
-    UNARY,
-)
+from autograd.codegen import CUSTOM, DOT, KIND_NAMES, UNARY
 from autograd.compiled import Tape
 from autograd.value import Value
 
@@ -58,10 +41,6 @@ __all__ = ["BatchTape"]
 # What a group reads: ("rows", group, first, stop) is a slice of an earlier group's matrix (the
 # inputs are group 0); ("slots", slots) is stacked from the slots' arrays one by one.
 Gather = tuple[Any, ...]
-
-
-_KIND_NAMES = {ADD: "+", ADDC: "+ const", SUB: "-", SUBC: "- const", RSUBC: "const -", MUL: "*", MULC: "* const",
-               DIV: "/", DIVC: "/ const", RDIVC: "const /", POW: "**", POWC: "** const", RPOWC: "const **", DOT: "dot"}
 
 
 def _numpy() -> Any:
@@ -251,7 +230,7 @@ class BatchTape:
         for item in self._plan.items:
             if isinstance(item, int):
                 kind, _, _, _, extra = self._plan.singles[item]
-                name = extra.name if kind in (UNARY, CUSTOM) else _KIND_NAMES[kind]
+                name = extra.name if kind in (UNARY, CUSTOM) else KIND_NAMES[kind]
                 lines.append(f"{name:9} -> one op on per-sample arrays")
             elif item.kind == DOT:
                 m, k = item.weights.shape

@@ -128,15 +128,21 @@ def train(
                 total.backward()
                 value = total.data
                 acc = _accuracy_of([v.data for v in flat], yb, loss)
-            lr = opt.current_lr()
-            opt.step()
-            history.loss.append(value)
-            history.accuracy.append(acc)
-            history.lr.append(lr)
-            if on_step is not None:
-                on_step(k, value, acc, lr)
+            _step_and_record(opt, history, k, value, acc, on_step)
     history.compiled = tape is not None
     return history
+
+
+def _step_and_record(opt: Optimizer, history: History, k: int, value: float, acc: float,
+                     on_step: Callable[[int, float, float, float], None] | None) -> None:
+    """The end of every step: the optimizer's update, then the history and the callback."""
+    lr = opt.current_lr()
+    opt.step()
+    history.loss.append(value)
+    history.accuracy.append(acc)
+    history.lr.append(lr)
+    if on_step is not None:
+        on_step(k, value, acc, lr)
 
 
 def _plus_minus_one(t: int) -> float:
@@ -192,13 +198,7 @@ def _train_vectorized(
             batch, yb = [rows[i] for i in idx], [y[i] for i in idx]
         value = tape.run(batch)
         acc = accuracy(tape.watched[0].tolist(), yb)
-        lr = opt.current_lr()
-        opt.step()
-        history.loss.append(value)
-        history.accuracy.append(acc)
-        history.lr.append(lr)
-        if on_step is not None:
-            on_step(k, value, acc, lr)
+        _step_and_record(opt, history, k, value, acc, on_step)
     return history
 
 

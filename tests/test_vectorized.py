@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -36,6 +37,17 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
 
 
+def _assert_batch_equals_scalar_path(
+    per_sample: Callable[[list[Value]], Value], params: list[Value], batch: list[list[float]]
+) -> None:
+    """BatchTape's mean loss and gradients equal the scalar graphs' to 1e-12."""
+    expected_loss, expected_grads = _scalar_reference(per_sample, params, batch)
+    tape = BatchTape(per_sample, params, example=batch[0])
+    loss = tape.run(batch)
+    assert _close(loss, expected_loss), (loss, expected_loss)
+    assert all(_close(p.grad, g) for p, g in zip(params, expected_grads)), ([p.grad for p in params], expected_grads)
+
+
 @settings(NO_DEADLINE, max_examples=60)
 @given(programs(min_inputs=3, max_inputs=4), st.lists(st.lists(st.floats(-2, 2), min_size=2, max_size=2),
                                                       min_size=1, max_size=6))
@@ -48,12 +60,7 @@ def test_batch_replay_matches_the_scalar_graphs_on_random_programs(
     def per_sample(v: list[Value]) -> Value:
         return run_program(program, [*params, *v])
 
-    batch = [[*row] for row in rows]
-    expected_loss, expected_grads = _scalar_reference(per_sample, params, batch)
-    tape = BatchTape(per_sample, params, example=batch[0])
-    loss = tape.run(batch)
-    assert _close(loss, expected_loss), (loss, expected_loss)
-    assert all(_close(p.grad, g) for p, g in zip(params, expected_grads)), ([p.grad for p in params], expected_grads)
+    _assert_batch_equals_scalar_path(per_sample, params, [[*row] for row in rows])
 
 
 def test_moons_hinge_batch_equals_the_scalar_path_to_1e12() -> None:
@@ -140,11 +147,7 @@ def test_planned_layers_match_the_scalar_graphs(
             h = [ACTIVATE[activations[i]](z) for z in out] if i < len(layers) - 1 else out
         return h[0] if len(h) == 1 else sum(h[1:], h[0])
 
-    expected_loss, expected_grads = _scalar_reference(per_sample, params, rows)
-    tape = BatchTape(per_sample, params, example=rows[0])
-    loss = tape.run(rows)
-    assert _close(loss, expected_loss), (loss, expected_loss)
-    assert all(_close(p.grad, g) for p, g in zip(params, expected_grads)), ([p.grad for p in params], expected_grads)
+    _assert_batch_equals_scalar_path(per_sample, params, rows)
 
 
 def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
