@@ -113,7 +113,7 @@ class _Plan:
         self.singles = {i: code[i] for i in self.items if isinstance(i, int)}
         used = {p for _, _, ps, _, _ in self.singles.values() for p in ps}
         self.params_used_one_by_one = sorted(p for p in used if p < n_params)
-        self._show_rows(code, tape._watched)
+        self._show_rows(tape._watched)
 
     def _group(self, np: Any, key: tuple[Any, ...], members: list[Any]) -> _Group:
         gid = len(self.groups)
@@ -142,7 +142,7 @@ class _Plan:
             return ("rows", first[0], first[1], first[1] + len(slots))
         return ("slots", tuple(slots))
 
-    def _show_rows(self, code: list[Any], watched: list[int]) -> None:
+    def _show_rows(self, watched: list[int]) -> None:
         """Rows of group matrices needed as arrays: by an op-by-op instruction, a stacked read, or
         the caller (watched values)."""
         wanted: set[int] = set()
