@@ -170,7 +170,8 @@ def test_training_with_a_tape_equals_training_with_graphs() -> None:
     assert tape.verify()
 
 
-def test_unfused_models_and_user_ops_replay_too() -> None:
+@pytest.mark.parametrize("codegen", [False, True])
+def test_unfused_models_and_user_ops_replay_too(codegen: bool) -> None:
     cube = define_op("tape_cube", lambda x: x**3, lambda x: (3 * x * x,))
     m = MLP(2, [3, 1], activation="leaky_relu", seed=0, fused=False)
 
@@ -180,7 +181,7 @@ def test_unfused_models_and_user_ops_replay_too() -> None:
         result: Value = cube(out) + (2.0 / (out * out + 1)) + 3.0 ** out.tanh() - (1 - out) / 4
         return result
 
-    tape = Tape(loss, m.parameters())
+    tape = Tape(loss, m.parameters(), codegen=codegen)
     m.layers[0].neurons[0].w[0].data += 0.1
     replayed = tape.run()
     grads = [p.grad for p in m.parameters()]
