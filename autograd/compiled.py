@@ -12,7 +12,9 @@ replays forward and backward on plain floats, creating no Value objects::
         optimizer.step()
 
 Each op is replayed with exactly the arithmetic its ``Value`` method uses, in the same order as
-``backward()``, so values and gradients are bit-for-bit those of the rebuilt graph.
+``backward()``, so values and gradients are bit-for-bit those of the rebuilt graph. The first run
+interprets the instruction list; from the second, a tape of reasonable size runs as one generated
+Python function (``autograd.codegen``; ``tape.source`` shows it), about three times faster.
 
 What a tape cannot see is Python code around the ops: a plain number computed from ``.data`` (a
 label, ``max(z.data ...)``) is baked in as a constant, and an ``if`` on ``.data`` is frozen the
