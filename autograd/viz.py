@@ -249,24 +249,32 @@ def fallback_svg(
         if n.parents:
             columns.setdefault(d - 1, []).append(("op", n))
         columns.setdefault(d, []).append(("value", n))
-    box_w, box_h, op_w, gap_x, gap_y = 150, 46 if show_grad else 34, 60, 40, 22
-    col_w = {c: (op_w if all(k == "op" for k, _ in items) else box_w) for c, items in columns.items()}
+    box_w, box_h, op_w, op_h = 150.0, (46.0 if show_grad else 34.0), 60.0, 26.0
+    tb = rankdir == "TB"
+    gap_rank, gap_cross = (30.0, 20.0) if tb else (40.0, 22.0)  # between columns; within one
+
+    def size(kind: str) -> tuple[float, float]:
+        return (op_w, op_h) if kind == "op" else (box_w, box_h)
+
+    def along(kind: str) -> float:
+        """The extent of a value box or an op ellipse in the direction the graph flows."""
+        return size(kind)[1 if tb else 0]
+
     pos: dict[tuple[str, int], tuple[float, float, float, float]] = {}
-    x = 10.0
-    height = 0.0
+    rank = 10.0  # where the current column starts, along the flow
+    cross_end = 0.0
     for c in range(max(columns) + 1):
         items = columns.get(c, [])
-        y = 10.0
+        thickness = max((along(kind) for kind, _ in items), default=along("op"))
+        cross = 10.0  # where the next item starts, across the flow
         for kind, n in items:
-            w, h = (float(op_w), 26.0) if kind == "op" else (float(box_w), float(box_h))
-            pos[(kind, id(n))] = (x + (col_w.get(c, op_w) - w) / 2, y, w, h)
-            y += h + gap_y
-        height = max(height, y)
-        x += col_w.get(c, op_w) + gap_x
-    width = x
-    if rankdir == "TB":
-        pos = {k: (py, px, w, h) for k, (px, py, w, h) in pos.items()}
-        width, height = height, width
+            w, h = size(kind)
+            r = rank + (thickness - along(kind)) / 2  # centred in its column
+            pos[(kind, id(n))] = (cross, r, w, h) if tb else (r, cross, w, h)
+            cross += (w if tb else h) + gap_cross
+        cross_end = max(cross_end, cross)
+        rank += thickness + gap_rank
+    width, height = (cross_end, rank) if tb else (rank, cross_end)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="11">',
@@ -293,7 +301,8 @@ def fallback_svg(
     for n in nodes:
         px, py, w, h = pos[("value", id(n))]
         fill = "#ffe066" if id(n) in marked else "#ffffff"
-        parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{w}" height="{h}" rx="3" fill="{fill}" stroke="#333"/>')
+        parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{w:g}" height="{h:g}" rx="3" fill="{fill}" '
+                     'stroke="#333"/>')
         lines = [n.label] if n.label else []
         lines.append(f"data {_fmt(n.data)}")
         if show_grad:
@@ -305,7 +314,7 @@ def fallback_svg(
                          f"{escape(text)}</text>")
         if n.parents:
             ox, oy, ow, oh = pos[("op", id(n))]
-            parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2}" ry="{oh / 2}" '
+            parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2:g}" ry="{oh / 2:g}" '
                          f'fill="#eef3ff" stroke="#333"/>')
             parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
                          f"{escape(op_text(n))}</text>")

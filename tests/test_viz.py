@@ -124,6 +124,52 @@ def test_fallback_svg_is_valid_xml_naming_every_node() -> None:
     assert ET.fromstring(fallback_svg(topological_order(L), "TB", False)) is not None
 
 
+def _shapes(svg: str) -> tuple[tuple[float, float], list[tuple[float, float, float, float]]]:
+    """The canvas size and the (x0, y0, x1, y1) box of every value rectangle and op ellipse."""
+    root = ET.fromstring(svg)
+    boxes = []
+    for el in root.iter():
+        a = el.attrib
+        if el.tag.endswith("rect"):
+            x, y, w, h = (float(a[k]) for k in ("x", "y", "width", "height"))
+            boxes.append((x, y, x + w, y + h))
+        elif el.tag.endswith("ellipse"):
+            cx, cy, rx, ry = (float(a[k]) for k in ("cx", "cy", "rx", "ry"))
+            boxes.append((cx - rx, cy - ry, cx + rx, cy + ry))
+    return (float(root.attrib["width"]), float(root.attrib["height"])), boxes
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_fallback_boxes_never_overlap_and_fit_the_canvas(rankdir: str) -> None:
+    from autograd import topological_order
+    from nn import MLP
+
+    L, _ = classic()
+    out = MLP(2, [3, 2], seed=0, fused=False)([0.5, -1.0])
+    assert isinstance(out, list)
+    for root in (L, out[0] + out[1]):
+        nodes = topological_order(root)
+        (width, height), boxes = _shapes(fallback_svg(nodes, rankdir))
+        assert len(boxes) == len(nodes) + sum(1 for n in nodes if n.parents)
+        for i, (ax0, ay0, ax1, ay1) in enumerate(boxes):
+            assert 0 <= ax0 < ax1 <= width and 0 <= ay0 < ay1 <= height
+            for bx0, by0, bx1, by1 in boxes[i + 1:]:
+                assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, "two shapes overlap"
+        # the graph flows along rankdir: each op starts after its inputs end, and its result after it
+        lo, hi = (0, 2) if rankdir == "LR" else (1, 3)
+        shapes = iter(boxes)  # drawn node by node: the value's rectangle, then its op's ellipse
+        value_box, op_box = {}, {}
+        for n in nodes:
+            value_box[id(n)] = next(shapes)
+            if n.parents:
+                op_box[id(n)] = next(shapes)
+        for n in nodes:
+            if n.parents:
+                op = op_box[id(n)]
+                assert all(value_box[id(p)][hi] < op[lo] for p in n.parents)
+                assert op[hi] < value_box[id(n)][lo]
+
+
 def test_display_without_dot_falls_back_and_warns_once(tmp_path: Path) -> None:
     empty = tmp_path / "empty"  # a PATH with no programs at all, so no dot
     empty.mkdir()
