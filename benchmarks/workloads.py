@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import random
 import statistics
 import subprocess
@@ -344,7 +345,8 @@ def w2_chain_fresh_process(n: int, relaxed_gc: bool = False) -> float:
         "from autograd import Value; from benchmarks.workloads import w2_chain; "
         f"print(w2_chain(Value, {n}, {relaxed_gc}))"
     )
-    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # so `benchmarks` imports
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=repo)
     return float(result.stdout.strip().splitlines()[-1])
 
 
