@@ -83,7 +83,7 @@ class _Plan:
             batch[o] = any(batch[p] for p in ps)
             needs[o] = any(needs[p] for p in ps)
             level[o] = 1 + max(level[p] for p in ps)
-        self.batch, self.needs = batch, needs
+        self.needs = needs
         # inputs are rows of group 0; group outputs are located by (group, row)
         self.where: dict[int, tuple[int, int]] = {first_input + j: (0, j) for j in range(n_inputs)}
         buckets: dict[tuple[Any, ...], list[int]] = {}

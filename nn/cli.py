@@ -147,11 +147,11 @@ def _train(args: argparse.Namespace) -> int:
         print(f"valuegrad: error: --dataset {args.dataset} has {n_classes} classes; use --loss cross_entropy",
               file=sys.stderr)
         return 2
-    if args.vectorized and loss == "cross_entropy":
-        print("valuegrad: error: --vectorized supports the hinge, bce and mse losses (cross-entropy's max-shift "
-              "depends on the data, so it cannot be recorded)", file=sys.stderr)
-        return 2
     if args.vectorized:
+        if loss == "cross_entropy":
+            print("valuegrad: error: --vectorized supports the hinge, bce and mse losses (cross-entropy's "
+                  "max-shift depends on the data, so it cannot be recorded)", file=sys.stderr)
+            return 2
         try:
             import numpy  # noqa: F401
         except ImportError:

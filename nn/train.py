@@ -46,8 +46,18 @@ def _batch_loss(
         else:
             value = mse_loss(flat, [2.0 * t - 1.0 for t in y])
     if l2:
-        value = value + l2 * sum((p * p for p in model.parameters()), Value(0.0))
+        value = value + _l2_term(model.parameters(), l2)
     return value, flat
+
+
+def _l2_term(params: Sequence[Value], l2: float) -> Value:
+    """``l2 * sum(p*p)``: the weight penalty of every training step."""
+    return l2 * sum((p * p for p in params), Value(0.0))
+
+
+def _minibatch(rng: random.Random, n: int, batch_size: int) -> list[int]:
+    """The indices of one minibatch; both training paths draw them the same way."""
+    return rng.sample(range(n), batch_size)
 
 
 def _accuracy_of(flat: Sequence[float], y: Sequence[int], loss: str) -> float:
@@ -122,7 +132,7 @@ def train(
                 if full_batch:
                     Xb, yb = X, y
                 else:
-                    idx = rng.sample(range(len(X)), batch_size)  # type: ignore[arg-type]
+                    idx = _minibatch(rng, len(X), batch_size)  # type: ignore[arg-type]
                     Xb, yb = [X[i] for i in idx], [y[i] for i in idx]
                 total, flat = _batch_loss(model, loss, Xb, yb, l2)
                 total.backward()
@@ -182,19 +192,16 @@ def _train_vectorized(
             raise ValueError(f"vectorized training with the {loss} loss needs a model with one output, got {len(out)}")
         return _per_sample_loss(loss, score, v[n_in]), [score]
 
-    def regularizer() -> Value:
-        return l2 * sum((p * p for p in params), Value(0.0))
-
     to_target = _PER_SAMPLE_TARGET[loss]
     rows = [[*map(float, x), to_target(t)] for x, t in zip(X, y)]
-    tape = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer if l2 else None)
+    tape = BatchTape(per_sample, params, example=rows[0], regularizer=(lambda: _l2_term(params, l2)) if l2 else None)
     history = History(vectorized=True)
     for k in range(steps):
         opt.zero_grad()
         if batch_size is None:
             batch, yb = rows, y
         else:
-            idx = rng.sample(range(len(X)), batch_size)  # the same batches as the graph path
+            idx = _minibatch(rng, len(X), batch_size)
             batch, yb = [rows[i] for i in idx], [y[i] for i in idx]
         value = tape.run(batch)
         acc = accuracy(tape.watched[0].tolist(), yb)
