@@ -12,10 +12,24 @@ import math
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from autograd.modes import MODE, AnomalyError
-from autograd.value import Value, as_float
+from typing import TYPE_CHECKING
 
-__all__ = ["Step", "backward", "backward_steps", "topological_order"]
+from autograd.display import name_of
+from autograd.modes import MODE, AnomalyError
+from autograd.ops import as_float
+
+if TYPE_CHECKING:
+    from autograd.value import Value
+
+__all__ = ["Step", "backward", "backward_steps", "require_value", "topological_order"]
+
+
+def require_value(x: object, who: str) -> None:
+    """Raise ``TypeError`` naming ``who`` unless ``x`` is a graph node (a Value).
+
+    Checked by the node's attributes, so the modules below ``autograd.value`` need not import it."""
+    if not (hasattr(x, "local_grads") and hasattr(x, "parents") and hasattr(x, "primitive")):
+        raise TypeError(f"{who} needs a Value, got {type(x).__name__}")
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -100,11 +114,10 @@ def _prepare(root: Value, grad: float) -> tuple[list[Value], dict[Value, float]]
     back after the pass. Summing a pass on its own first, as PyTorch does, is what makes two
     calls give exactly twice the gradient: ``(g + a) + b`` is not always ``g + (a + b)``.
     """
+    require_value(root, "backward()")
     g = as_float(grad)
     if g is None:
         raise TypeError(f"backward() grad must be a real number, got {type(grad).__name__}")
-    if not isinstance(root, Value):
-        raise TypeError(f"backward() needs a Value to start from, got {type(root).__name__}")
     order = topological_order(root)
     carried: dict[Value, float] = {}
     for node in order:
@@ -165,14 +178,10 @@ class Step(NamedTuple):
 
     def __str__(self) -> str:
         return (
-            f"{_name(self.parent)}.grad += d{_name(self.node)}/d{_name(self.parent)}({self.local_grad:.6g})"
-            f" * {_name(self.node)}.grad({self.upstream:.6g}) = {self.contribution:.6g}"
-            f"  -> {_name(self.parent)}.grad = {self.parent_grad:.6g}"
+            f"{name_of(self.parent)}.grad += d{name_of(self.node)}/d{name_of(self.parent)}({self.local_grad:.6g})"
+            f" * {name_of(self.node)}.grad({self.upstream:.6g}) = {self.contribution:.6g}"
+            f"  -> {name_of(self.parent)}.grad = {self.parent_grad:.6g}"
         )
-
-
-def _name(v: Value) -> str:
-    return v.label or (f"[{v.op}]" if v.op else f"leaf({v.data:.4g})")
 
 
 def _propagate(order: list[Value], carried: dict[Value, float]) -> Iterator[Step]:

@@ -1,6 +1,6 @@
-"""Turn a recorded tape into one straight-line Python function: the compiled path's fast replay.
+"""Turn a recorded program into one straight-line Python function: the compiled path's fast replay.
 
-``Tape`` records a step as a list of instructions over numbered slots. Interpreting that list
+A :class:`~autograd.tape.Program` is a list of instructions over numbered slots. Interpreting it
 costs a dispatch per instruction and a list index per operand; this module instead writes the
 whole step out as Python source, one assignment per op forward and one ``+=`` per edge backward,
 with every slot a local variable and every constant a literal, and compiles it once::
@@ -11,11 +11,12 @@ with every slot a local variable and every constant a literal, and compiles it o
     g11 = 0.0 + (g12 if v11 > 0.0 else (0.0 if v11 == v11 else v11) * g12)
     g0 = 0.0 + 0.5 * g11
 
-Every expression is the one the op's ``Value`` method and rule in ``autograd.ops`` evaluate,
-with the same operands in the same order, and gradients are summed edge by edge in the order
+How an op reads is its record's ``code`` form (``autograd.ops``), written with the same operands
+in the same order as its ``forward`` and ``local_grads``; an op without one (a user op, say) is a
+call of its ``forward`` and ``local_grads``. Gradients are summed edge by edge in the order
 ``backward()`` uses, so results are bit-for-bit those of the rebuilt graph. Gradients flow only
-into slots that lead to a parameter (inputs and labels get none). The source is kept on the
-tape (``Tape.source``) and registered with ``linecache``, so tracebacks and debuggers show it.
+into slots that lead to a parameter (inputs and labels get none). The source is kept on the tape
+(``Tape.source``) and registered with ``linecache``, so tracebacks and debuggers show it.
 """
 
 from __future__ import annotations
@@ -26,21 +27,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd import ops
+from autograd.tape import Instruction, Program, SlotKind
 
-# instruction kinds, shared with autograd.compiled and autograd.vectorized
-ADD, ADDC, SUB, SUBC, RSUBC, MUL, MULC, DIV, DIVC, RDIVC = range(10)
-POW, POWC, RPOWC, UNARY, DOT, CUSTOM = range(10, 16)
+__all__ = ["Kernel", "compile_kernel", "generate", "literal"]
 
-KIND_NAMES = {ADD: "+", ADDC: "+ const", SUB: "-", SUBC: "- const", RSUBC: "const -", MUL: "*", MULC: "* const",
-              DIV: "/", DIVC: "/ const", RDIVC: "const /", POW: "**", POWC: "** const", RPOWC: "const **", DOT: "dot",
-              UNARY: "unary", CUSTOM: "custom"}
-"""A short name for each instruction kind (unary and custom ops have their own names too)."""
-
-Instruction = tuple[int, int, tuple[int, ...], float, Any]
 Kernel = Callable[[Sequence[float], float], tuple[float, tuple[float, ...], tuple[float, ...]]]
 
-_CHUNK = 64  # terms per line of a long dot: keeps expressions shallow for the compiler
 _counter = itertools.count()
 
 
@@ -55,138 +47,95 @@ def literal(x: float) -> str:
 
 
 class _Writer:
-    def __init__(self, init: list[float], n_params: int, code: list[Instruction]) -> None:
-        computed = {ins[1] for ins in code}
-        self.const = {i: literal(init[i]) for i in range(n_params, len(init)) if i not in computed}
+    """The lines of the kernel and the global names it uses."""
+
+    def __init__(self, program: Program) -> None:
+        self.const = {
+            i: literal(v) for i, (v, kind) in enumerate(zip(program.init, program.kinds())) if kind is SlotKind.CONSTANT
+        }
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {"inf": math.inf, "nan": math.nan, "fdiv": ops.fdiv, "fpow": ops.fpow}
+        self.names: dict[str, Any] = {"inf": math.inf, "nan": math.nan, "tanh": math.tanh}
+        self.bound: dict[int, str] = {}
 
     def v(self, slot: int) -> str:
         return self.const.get(slot) or f"v{slot}"
 
     def bind(self, obj: Any, hint: str) -> str:
-        """A global name in the kernel for a helper object."""
-        name = f"_{hint}{len(self.names)}"
-        self.names[name] = obj
+        """A global name in the kernel for a helper object (one name per object)."""
+        name = self.bound.get(id(obj))
+        if name is None:
+            name = f"_{hint}{len(self.names)}"
+            self.names[name] = obj
+            self.bound[id(obj)] = name
         return name
 
     def emit(self, line: str) -> None:
         self.lines.append("    " + line)
 
 
-def _forward(w: _Writer, kind: int, o: int, ps: tuple[int, ...], c: float, extra: Any) -> list[str]:
-    """Emit the forward of one instruction; return each parent's local gradient as source."""
-    v, out = w.v, f"v{o}"
-    a = v(ps[0])
-    cl = literal(c)
-    if kind == DOT:
-        terms = [f"{v(ps[j])}*{v(ps[j + 1])}" for j in range(0, len(ps) - 1, 2)]
-        head = v(ps[-1]) if extra else "0.0"
-        for k in range(0, len(terms), _CHUNK):
-            w.emit(f"{out} = {head} + " + " + ".join(terms[k:k + _CHUNK]))
-            head = out
-        local = []
-        for j in range(0, len(ps) - 1, 2):
-            local += [v(ps[j + 1]), v(ps[j])]
-        return local + (["1.0"] if extra else [])
-    if kind == ADD:
-        w.emit(f"{out} = {a} + {v(ps[1])}")
-        return ["1.0", "1.0"]
-    if kind == SUB:
-        w.emit(f"{out} = {a} - {v(ps[1])}")
-        return ["1.0", "-1.0"]
-    if kind == MUL:
-        w.emit(f"{out} = {a} * {v(ps[1])}")
-        return [v(ps[1]), a]
-    if kind == ADDC:
-        w.emit(f"{out} = {a} + {cl}")
-        return ["1.0"]
-    if kind == SUBC:
-        w.emit(f"{out} = {a} - {cl}")
-        return ["1.0"]
-    if kind == RSUBC:
-        w.emit(f"{out} = {cl} - {a}")
-        return ["-1.0"]
-    if kind == MULC:
-        w.emit(f"{out} = {a} * {cl}")
-        return [cl]
-    if kind == DIVC:
-        w.emit(f"{out} = fdiv({a}, {cl})")
-        return [literal(ops.fdiv(1.0, c))]
-    if kind == UNARY and extra.name == "relu":
-        w.emit(f"{out} = {a} if {a} > 0.0 or {a} != {a} else 0.0")
-        return [f"@{{g}} if {a} > 0.0 else (0.0 if {a} == {a} else {a}) * {{g}}"]
-    if kind == UNARY and extra.name == "tanh":
-        w.emit(f"{out} = {w.bind(math.tanh, 'tanh')}({a})")
-        return [f"(1.0 - {out} * {out})"]
-    # everything else calls the rule itself and keeps its tuple of local gradients
-    args = ", ".join(v(p) for p in ps)
-    loc = f"l{o}"
-    if kind == UNARY:
-        w.emit(f"{out} = {w.bind(extra.forward, 'f')}({a})")
-        w.emit(f"{loc} = {w.bind(extra.partials, 'p')}({a}, {out})")
-    elif kind in (DIV, POW):
-        binary = ops.DIV if kind == DIV else ops.POW
-        w.emit(f"{out} = {'fdiv' if kind == DIV else 'fpow'}({args})")
-        w.emit(f"{loc} = {w.bind(binary.partials, 'p')}({args}, {out})")
-    elif kind in (RDIVC, POWC, RPOWC):
-        fwd = f"fdiv({cl}, {a})" if kind == RDIVC else f"fpow({a}, {cl})" if kind == POWC else f"fpow({cl}, {a})"
-        rule = {RDIVC: ops.rdiv_const_partials, POWC: ops.pow_const_partials, RPOWC: ops.rpow_const_partials}[kind]
-        w.emit(f"{out} = {fwd}")
-        w.emit(f"{loc} = {w.bind(rule, 'p')}({a}, {out}, {cl})")
-    else:  # CUSTOM: the user's functions, their results made floats exactly as define_op does
-        fname, pname = w.bind(extra.forward, "f"), w.bind(extra.partials, "p")
-        w.emit(f"{out} = float({fname}({args}))")
-        w.emit(f"{loc} = tuple([float(g) for g in {pname}({args})])")
-    return [f"{loc}[{i}]" for i in range(len(ps))]
+def _forward(w: _Writer, ins: Instruction) -> list[str]:
+    """Emit the forward of one instruction; return each input's backward term (``{g}`` = upstream)."""
+    prim, out = ins.primitive, f"v{ins.out}"
+    operands = [w.v(p) for p in ins.inputs]
+    const = literal(ins.const) if ins.const is not None else ""
+    if prim.code is not None:
+        lines, terms = prim.code(operands, const, out)
+        for line in lines:
+            w.emit(f"{out} = " + line.replace("{out}", out))
+        return terms
+    # no code form: call the record's own forward and rule, as the interpreter does
+    args = ", ".join(operands + ([const] if prim.folds_constant else []))
+    loc = f"l{ins.out}"
+    w.emit(f"{out} = {w.bind(prim.forward, 'f')}({args})")
+    w.emit(f"{loc} = {w.bind(prim.local_grads, 'p')}({args}, {out})")
+    return [f"{loc}[{i}] * {{g}}" for i in range(len(ins.inputs))]
 
 
-def generate(init: list[float], n_params: int, code: list[Instruction], out: int,
-             watched: list[int]) -> tuple[str, dict[str, Any]]:
+def generate(program: Program) -> tuple[str, dict[str, Any]]:
     """Source of ``kernel(params, grad) -> (loss, param_grads, watched_values)`` and its globals."""
-    w = _Writer(init, n_params, code)
+    w = _Writer(program)
+    n_params = program.n_params
     w.lines.append("def kernel(params, grad):")
     if n_params:
         w.emit(", ".join(f"v{i}" for i in range(n_params)) + ", = params")
-    needs = [True] * n_params + [False] * (len(init) - n_params)  # slot leads to a parameter
-    locals_of: list[list[str]] = []
-    for kind, o, ps, c, extra in code:
-        locals_of.append(_forward(w, kind, o, ps, c, extra))
-        needs[o] = any(needs[p] for p in ps)
+    needs = [True] * n_params + [False] * (len(program.init) - n_params)  # slot leads to a parameter
+    terms_of: list[list[str]] = []
+    for ins in program.code:
+        terms_of.append(_forward(w, ins))
+        needs[ins.out] = any(needs[p] for p in ins.inputs)
     have: set[int] = set()
+    out = program.out
     if needs[out]:
         w.emit(f"g{out} = grad")
         have.add(out)
-    for (_, o, ps, _, _), local in zip(reversed(code), reversed(locals_of)):
-        if not needs[o]:
+    for ins, terms in zip(reversed(program.code), reversed(terms_of)):
+        if not needs[ins.out]:
             continue
-        g = f"g{o}"
-        for p, lg in zip(ps, local):
+        g = f"g{ins.out}"
+        for p, term in zip(ins.inputs, terms):
             if not needs[p]:
                 continue
-            if lg.startswith("@"):  # a whole term, written by the op (relu)
-                term = "(" + lg[1:].format(g=g) + ")"
-            else:
-                term = g if lg == "1.0" else f"-{g}" if lg == "-1.0" else f"{lg} * {g}"
+            text = term.replace("{g}", g)
             if p in have:
-                w.emit(f"g{p} += {term}")
+                w.emit(f"g{p} += {text}")
             else:
-                w.emit(f"g{p} = 0.0 + {term}")
+                w.emit(f"g{p} = 0.0 + {text}")
                 have.add(p)
     grads = ", ".join(f"g{i}" if i in have else "0.0" for i in range(n_params))
+    watched = program.watched
     seen = ", ".join(w.v(i) for i in watched)
     w.emit(f"return {w.v(out)}, ({grads}{',' if n_params == 1 else ''}), ({seen}{',' if len(watched) == 1 else ''})")
     return "\n".join(w.lines) + "\n", w.names
 
 
-def compile_kernel(init: list[float], n_params: int, code: list[Instruction], out: int,
-                   watched: list[int]) -> tuple[Kernel, str, str]:
-    """Generate and compile the tape's kernel; return it, its source and the file name under
+def compile_kernel(program: Program) -> tuple[Kernel, str, str]:
+    """Generate and compile the program's kernel; return it, its source and the file name under
     which ``linecache`` holds that source (the caller removes it when the kernel is dropped)."""
-    source, namespace = generate(init, n_params, code, out, watched)
+    source, namespace = generate(program)
     filename = f"<valuegrad tape {next(_counter)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     exec(compile(source, filename, "exec"), namespace)
     kernel: Kernel = namespace["kernel"]
     return kernel, source, filename
+

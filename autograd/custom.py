@@ -1,4 +1,9 @@
-"""``define_op``: turn a float function and its partial derivatives into a graph op."""
+"""``define_op``: turn a float function and its partial derivatives into a registered op.
+
+A user's op becomes a :class:`~autograd.ops.Primitive` in the same registry as the built-ins, so
+it runs everywhere a built-in does: graphs, higher-order gradients, ``gradcheck``, drawings, step
+records, ``Tape`` (interpreted and generated code) and ``BatchTape``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from autograd import ops
-from autograd.value import Value, _node, as_float
+from autograd.value import Value, record_node
 
 __all__ = ["define_op"]
-
-_BUILTIN_NAMES = frozenset(
-    {"+", "-", "*", "/", "**", "neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus",
-     "leaky_relu", "dot", ""}
-)
 
 
 def define_op(
@@ -22,6 +22,10 @@ def define_op(
     forward: Callable[..., float],
     local_grads: Callable[..., tuple[Any, ...]],
     nargs: int | None = None,
+    *,
+    array_forward: Callable[..., Any] | None = None,
+    array_local_grads: Callable[..., tuple[Any, ...]] | None = None,
+    sympy: Callable[..., Any] | None = None,
 ) -> Callable[..., Any]:
     """Make a new op from ``forward`` (floats -> float) and ``local_grads`` (inputs -> one partial per input).
 
@@ -29,11 +33,24 @@ def define_op(
     arguments it records a node whose ``op`` is ``name``; plain-number arguments then become
     constant leaf Values (so the op keeps all its inputs and can be checked and differentiated
     again). With only numbers it returns ``forward``'s float, so ops can call each other in rules.
-    Defining a name again replaces the earlier definition (handy when re-running a notebook cell).
+    Defining a name again replaces the earlier definition (handy when re-running a notebook cell);
+    a name of a built-in op is refused.
 
     Higher-order gradients work when ``local_grads`` is written with Value-compatible operations
     (``+ - * / **``, ``.exp()``, other ``define_op`` ops). If it uses ``math`` functions, first
     derivatives still work, and ``grad(..., create_graph=True)`` raises a ``TypeError`` that says so.
+
+    Args:
+        name: what ``node.op`` shows.
+        forward: the op on floats.
+        local_grads: the partial derivatives, one per argument, given the arguments.
+        nargs: the number of arguments, when it cannot be read from ``forward``'s signature.
+        array_forward: optional, the op on arrays for the batch replay (e.g. ``numpy.sin``).
+        array_local_grads: optional, the partials on arrays (e.g. ``lambda x: (numpy.cos(x),)``).
+            Without array forms, ``BatchTape`` applies the float forms entry by entry (correct,
+            slower).
+        sympy: optional, the op on SymPy expressions (``autograd.to_sympy``); without it the
+            op becomes an undefined SymPy function of its inputs.
 
     Example:
         >>> import math
@@ -44,10 +61,15 @@ def define_op(
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"define_op name must be a non-empty string, got {name!r}")
-    if name in _BUILTIN_NAMES or name.startswith("**") or name.endswith(("**", "/")):
+    builtin = ops.REGISTRY.get(name)
+    shown = {p.op for p in ops.REGISTRY.values() if p.builtin}
+    if (builtin is not None and builtin.builtin) or name in shown or "{c}" in name:
         raise ValueError(f"define_op name {name!r} clashes with a built-in op; choose another name")
     if not callable(forward) or not callable(local_grads):
         raise TypeError("define_op needs two callables: forward(*floats) -> float and local_grads(*inputs) -> tuple")
+    for what, f in (("array_forward", array_forward), ("array_local_grads", array_local_grads), ("sympy", sympy)):
+        if f is not None and not callable(f):
+            raise TypeError(f"define_op {what} must be callable or None, got {type(f).__name__}")
     if nargs is None:
         nargs = _arity(forward)
         if nargs is None:  # e.g. math.hypot takes *args: the derivative function may say more
@@ -56,9 +78,43 @@ def define_op(
             raise TypeError(
                 f"cannot tell how many arguments {name!r} takes (variable number of arguments); pass nargs="
             )
-    if nargs < 1:
-        raise ValueError(f"define_op {name!r} needs at least one argument, got nargs={nargs}")
+    if isinstance(nargs, bool) or not isinstance(nargs, int) or nargs < 1:
+        raise ValueError(f"define_op {name!r} needs at least one argument, got nargs={nargs!r}")
     arity = nargs
+
+    def float_forward(*xs: float) -> float:
+        out = forward(*xs)
+        f = ops.as_float(out)
+        if f is None:
+            raise TypeError(f"op {name!r}: forward must return a real number, got {type(out).__name__}")
+        return f
+
+    def rule(*xs_out: Any) -> tuple[Any, ...]:
+        xs = xs_out[:-1]
+        try:
+            partials = local_grads(*xs)
+        except TypeError as e:
+            if any(isinstance(x, Value) for x in xs):
+                raise TypeError(
+                    f"op {name!r}: its local_grads function does not accept Values ({e}); write it with Value "
+                    f"operations (+ - * / **, .exp(), .log(), other define_op ops) to differentiate it twice"
+                ) from None
+            raise
+        return _checked_partials(name, partials, arity)
+
+    def array_rule(*xs_out: Any) -> tuple[Any, ...]:
+        assert array_local_grads is not None
+        return tuple(array_local_grads(*xs_out[:-1]))
+
+    prim = ops.register(
+        ops.Primitive(
+            name, float_forward, rule, arity=arity,
+            array_forward=array_forward,
+            array_local_grads=array_rule if array_local_grads is not None else None,
+            sympy=sympy, builtin=False,
+        ),
+        replace=True,
+    )
 
     def apply(*args: Any) -> Any:
         if len(args) != arity:
@@ -70,23 +126,39 @@ def define_op(
                 datas.append(a.data)
                 any_value = True
                 continue
-            f = as_float(a)
+            f = ops.as_float(a)
             if f is None:
                 raise TypeError(f"{name}() argument {i} must be a Value or a real number, got {type(a).__name__}")
             datas.append(f)
-        out = float(forward(*datas))
+        out, partials = prim.evaluate(datas)
         if not any_value:
             return out
-        partials = tuple(local_grads(*datas))
-        if len(partials) != arity:
-            raise ValueError(f"{name}: local_grads returned {len(partials)} partial(s) for {arity} input(s)")
         parents = tuple(a if isinstance(a, Value) else Value(d) for a, d in zip(args, datas))
-        return _node(out, name, parents, tuple(float(p) for p in partials))
+        return record_node(out, prim, parents, partials)
 
     apply.__name__ = name
     apply.__doc__ = f"User-defined op {name!r} ({arity} argument(s))."
-    ops.CUSTOM[name] = ops.Op(name, forward, local_grads)
     return apply
+
+
+def _checked_partials(name: str, partials: Any, arity: int) -> tuple[Any, ...]:
+    """The partials as a tuple of floats (or Values, for higher order), checked for length and type."""
+    if isinstance(partials, (str, bytes)) or not hasattr(partials, "__len__"):
+        raise TypeError(
+            f"op {name!r}: local_grads must return a tuple with one partial per argument, got {type(partials).__name__}"
+        )
+    if len(partials) != arity:
+        raise ValueError(f"op {name!r}: local_grads returned {len(partials)} partial(s) for {arity} input(s)")
+    out: list[Any] = []
+    for i, p in enumerate(partials):
+        if isinstance(p, Value):
+            out.append(p)
+            continue
+        f = ops.as_float(p)
+        if f is None:
+            raise TypeError(f"op {name!r}: partial {i} must be a real number or a Value, got {type(p).__name__}")
+        out.append(f)
+    return tuple(out)
 
 
 def _arity(f: Callable[..., Any]) -> int | None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from autograd.backward import _name, topological_order
-from autograd.value import Value
-from autograd.viz import _fmt, op_text
+from typing import TYPE_CHECKING
+
+from autograd.backward import require_value, topological_order
+from autograd.display import name_of, number, op_text
+
+if TYPE_CHECKING:
+    from autograd.value import Value
 
 __all__ = ["explain"]
 
@@ -19,17 +23,18 @@ def explain(node: Value, root: Value | None = None) -> str:
         >>> print(explain(a, root=e).splitlines()[0])
         a = 2.0 is a leaf (an input or parameter)
     """
-    if not isinstance(node, Value):
-        raise TypeError(f"explain() needs a Value, got {type(node).__name__}")
-    name = _name(node)
+    require_value(node, "explain()")
+    if root is not None:
+        require_value(root, "explain() root")
+    name = name_of(node)
     lines: list[str] = []
     if not node.parents:
         lines.append(f"{name} = {node.data!r} is a leaf (an input or parameter)")
     else:
-        args = ", ".join(f"{_name(p)}={_fmt(p.data)}" for p in node.parents)
+        args = ", ".join(f"{name_of(p)}={number(p.data)}" for p in node.parents)
         lines.append(f"{name} = {node.data!r}, computed by op '{op_text(node)}' from {args}")
         for p, local in zip(node.parents, node.local_grads):
-            lines.append(f"  local gradient d{name}/d{_name(p)} = {local!r}")
+            lines.append(f"  local gradient d{name}/d{name_of(p)} = {local!r}")
     if node.origin:
         lines.append(f"  created at {node.origin}")
     if root is None:
@@ -43,11 +48,11 @@ def explain(node: Value, root: Value | None = None) -> str:
         for p, local in zip(child.parents, child.local_grads):
             if p is node:
                 terms.append(
-                    f"    from {_name(child)} (op '{op_text(child)}'): d{_name(child)}/d{name} {local!r} "
-                    f"x {_name(child)}.grad {child.grad!r} = {local * child.grad!r}"
+                    f"    from {name_of(child)} (op '{op_text(child)}'): d{name_of(child)}/d{name} {local!r} "
+                    f"x {name_of(child)}.grad {child.grad!r} = {local * child.grad!r}"
                 )
     if not terms:
-        lines.append(f"  {_name(root)} does not depend on {name}")
+        lines.append(f"  {name_of(root)} does not depend on {name}")
     else:
         lines.append(f"  grad = {node.grad!r}, the sum over its {len(terms)} use(s):")
         lines += terms

@@ -25,18 +25,16 @@ class AnomalyError(ArithmeticError):
 class _Mode:
     """The recording switches. ``plain`` is True when nothing special is on (the fast path)."""
 
-    __slots__ = ("anomaly", "constants", "grad_enabled", "origins", "plain")
+    __slots__ = ("anomaly", "grad_enabled", "origins", "plain")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.origins = False
-        # While autograd.compiled records a tape: each new node's folded constant, by node.
-        self.constants: dict[Any, float] | None = None
         self.plain = True
 
     def refresh(self) -> None:
-        self.plain = self.grad_enabled and not self.anomaly and not self.origins and self.constants is None
+        self.plain = self.grad_enabled and not self.anomaly and not self.origins
 
 
 MODE = _Mode()

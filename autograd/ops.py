@@ -1,46 +1,174 @@
-"""The derivative table: every op's float forward and its local-gradient rule, side by side.
+"""The op registry: every primitive is one record, and every back-end reads that record.
 
-An op is a name (what ``node.op`` shows), a ``forward`` on floats, and a ``partials`` rule that
-returns one partial derivative per input, given the inputs and the output::
+A :class:`Primitive` holds everything about one op, side by side::
 
-    TANH = Op("tanh", _tanh, lambda x, out: (1.0 - out * out,))
+    TANH = register(Primitive(
+        "tanh", forward=math.tanh,
+        local_grads=lambda x, out: (1.0 - out * out,),
+        array_forward=lambda x: xp(x).tanh(x),
+        code=lambda a, c, out: ([f"{_bind(math.tanh)}({a[0]})"], [f"(1.0 - {out} * {out}) * {{g}}"]),
+    ))
 
-Rules are written with arithmetic operators and the helpers ``exp``, ``log``, ``div``, ``pow``,
-``sigmoid`` and ``step`` defined here, which accept floats *and* Values. So one rule serves twice:
-at forward time it runs on floats and its results become ``node.local_grads`` (the fast path);
-for higher-order gradients (``autograd.grad(..., create_graph=True)``) it runs on Values and its
-results are themselves differentiable. There is no second copy of the derivative table.
+``forward`` computes the op on floats; ``local_grads`` is its derivative rule: given the inputs
+(and a folded constant) and the output, one partial derivative per input. Rules are written with
+arithmetic operators and the helpers ``exp``, ``log``, ``div``, ``pow``, ``sigmoid`` and ``step``
+defined here, which accept floats, Values *and* arrays (NumPy or PyTorch). So one rule serves
+every back-end:
+
+- the graph builder (``Value`` methods) runs it on floats; its results are ``node.local_grads``;
+- ``autograd.grad(..., create_graph=True)`` runs it on Values, so gradients of gradients work;
+- the tape interpreter (``autograd.compiled``) runs it on floats, the generated code inlines
+  ``code`` (or calls the rule), and the batch replay (``autograd.vectorized``) runs it on arrays;
+- drawings, ``explain`` and step records show ``op`` and ``drawn``.
+
+A *folded constant* (the ``2`` in ``x * 2``, a leaky ReLU's slope) is not a node: ops that fold
+one have ``folds_constant=True``, take the constant as a trailing argument after the inputs
+(``forward(x, c)``, ``local_grads(x, c, out)``), and the node keeps it as ``node.const``.
+
+**Adding a built-in op** is one ``register(Primitive(...))`` entry here plus one ``Value`` method
+that calls it (for IDEs and type checkers); the tests then run it through every back-end, and
+fail if it is missing from the random-program strategies. ``autograd.define_op`` registers a
+user's op through the same :func:`register`.
 
 Numerics follow IEEE-754 like PyTorch in float64: no op raises in the middle of a graph.
 ``log(0) == -inf``, ``log(-1)`` and ``sqrt(-1)`` are ``nan``, ``exp(1000) == inf``,
 ``1 / 0 == inf``, ``0 / 0`` is ``nan``, a negative base to a fractional power is ``nan``.
 Gradients at kinks follow PyTorch: ``relu'(0) == 0``, ``abs'(0) == 0``, ``leaky_relu'(0) == slope``.
-
-Adding an op is one edit here (forward + rule) plus a one-line method on ``Value``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from autograd.value import Value
+from autograd.arrays import namespace_of
 
-S = TypeVar("S", float, "Value")
-"""A scalar a rule is evaluated on: a plain float, or a Value when building a gradient graph."""
+__all__ = [
+    "REGISTRY",
+    "CodeForm",
+    "Primitive",
+    "as_float",
+    "const_name",
+    "div",
+    "exp",
+    "fdiv",
+    "fexp",
+    "flog",
+    "fpow",
+    "fsigmoid",
+    "fsoftplus",
+    "fsqrt",
+    "log",
+    "node_forward",
+    "node_partials",
+    "pow",
+    "register",
+    "sigmoid",
+    "step",
+]
 
 INF = math.inf
 NAN = math.nan
 
+CodeForm = tuple[list[str], list[str]]
+"""How an op reads in generated code: the forward as one or more expressions (each later one may
+use ``{out}``, the output so far, to split long sums over lines) and, per input, its term of the
+backward pass with ``{g}`` standing for the upstream gradient (``"{1} * {g}"``)."""
 
-class Op(NamedTuple):
-    """One primitive: ``forward(*inputs) -> float`` and ``partials(*inputs, out) -> tuple``."""
+
+@dataclass(frozen=True, eq=False)
+class Primitive:
+    """One op: its name, its float forward, its derivative rule, and how each back-end runs it.
+
+    Attributes:
+        name: the registry key (unique).
+        forward: ``forward(*inputs[, const]) -> float``.
+        local_grads: ``local_grads(*inputs[, const], out) -> one partial per input``; written with
+            the helpers of this module so it accepts floats, Values and arrays.
+        arity: how many inputs; ``None`` for any number (``dot``).
+        folds_constant: the op takes a constant that is not a node (``x + 2``, leaky ReLU's slope).
+        op: what ``node.op`` shows; ``{c}`` is replaced by the folded constant (``'**{c}'``).
+        drawn: how drawings, ``explain`` and step records write the op (``'* {c}'``).
+        array_forward: the forward on arrays (``None``: apply ``forward`` element by element).
+        array_local_grads: the rule on arrays, where ``local_grads`` cannot serve (``None``: the
+            rule itself for built-ins, element by element for user ops without an array form).
+        code: the op's form in generated code (``None``: call ``forward`` and ``local_grads``).
+        sympy: the op as a SymPy expression of the inputs' expressions (and the constant).
+        kink: the derivative jumps at 0 (finite differences across 0 mean nothing there).
+        builtin: False for ops made by ``autograd.define_op``.
+    """
 
     name: str
     forward: Callable[..., float]
-    partials: Callable[..., tuple[Any, ...]]
+    local_grads: Callable[..., tuple[Any, ...]]
+    arity: int | None = 1
+    folds_constant: bool = False
+    op: str = ""
+    drawn: str = ""
+    array_forward: Callable[..., Any] | None = None
+    array_local_grads: Callable[..., tuple[Any, ...]] | None = None
+    code: Callable[[Sequence[str], str, str], CodeForm] | None = None
+    sympy: Callable[..., Any] | None = None
+    kink: bool = False
+    builtin: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.op:
+            object.__setattr__(self, "op", self.name)
+        if not self.drawn:
+            object.__setattr__(self, "drawn", self.op)
+
+    def __repr__(self) -> str:
+        kind = "" if self.builtin else "user "
+        return f"<{kind}primitive {self.name!r}>"
+
+    def op_string(self, const: float | None) -> str:
+        """What ``node.op`` shows for a node of this op with folded constant ``const``."""
+        if "{c}" in self.op and const is not None:
+            return self.op.replace("{c}", const_name(const))
+        return self.op
+
+    def evaluate(self, args: Sequence[Any]) -> tuple[Any, tuple[Any, ...]]:
+        """``(out, local_grads)`` on floats; ``args`` are the inputs, then the constant if folded."""
+        out = self.forward(*args)
+        return out, self.local_grads(*args, out)
+
+
+REGISTRY: dict[str, Primitive] = {}
+"""Every primitive, built-in and user-defined, by name."""
+
+
+def register(prim: Primitive, *, replace: bool = False) -> Primitive:
+    """Add ``prim`` to :data:`REGISTRY` and return it; ``replace`` allows a user op to be redefined."""
+    old = REGISTRY.get(prim.name)
+    if old is not None and not (replace and not old.builtin):
+        raise ValueError(f"an op named {prim.name!r} is already registered")
+    REGISTRY[prim.name] = prim
+    return prim
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def as_float(x: object) -> float | None:
+    """``x`` as a float if it is a real number (int, float, NumPy scalar, ...), else None."""
+    t = type(x)
+    if t is float:
+        return x  # type: ignore[return-value]
+    if t is int or isinstance(x, numbers.Real):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except OverflowError:  # an int too large for a float, like 10**400 (copysign would raise too)
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
+    return None
+
+
+def const_name(c: float) -> str:
+    """How a folded constant is written inside ``node.op``: ``2.0 -> '2'``, ``0.5 -> '0.5'``."""
+    return str(int(c)) if c.is_integer() and abs(c) < 1e16 else repr(c)
 
 
 # --- IEEE-754 float primitives -----------------------------------------------------------
@@ -112,60 +240,115 @@ def fsoftplus(x: float) -> float:
     return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-# --- helpers that work on floats and on Values (rules are written with these) ----------------
+def frelu(x: float) -> float:
+    """``max(x, 0)``, keeping nan (``max`` would drop it)."""
+    return x if x > 0.0 or x != x else 0.0
 
 
-def div(x: S | float, y: S) -> S:
-    """``x / y`` with IEEE semantics on floats; Value division on Values."""
-    if isinstance(y, float):
+# --- helpers that work on floats, Values and arrays (rules are written with these) -----------
+# A Value and a PyTorch tensor have the methods (.exp(), .log(), .sigmoid()); a NumPy array's
+# functions come from its namespace (autograd.arrays).
+
+
+def div(x: Any, y: Any) -> Any:
+    """``x / y`` with IEEE semantics on floats; plain division on Values and arrays."""
+    if isinstance(y, float) and isinstance(x, float):
         return fdiv(x, y)
     return x / y
 
 
-def pow(x: S, y: S | float) -> S:  # noqa: A001 - mirrors math.pow on purpose
-    """``x ** y`` with IEEE semantics on floats; Value power on Values."""
-    if isinstance(x, float):
+def pow(x: Any, y: Any) -> Any:  # noqa: A001 - mirrors math.pow on purpose
+    """``x ** y`` with IEEE semantics on floats; Value or array power otherwise."""
+    if isinstance(x, float) and isinstance(y, float):
         return fpow(x, y)
-    return x**y
+    xp = namespace_of(x) or namespace_of(y)
+    return x**y if xp is None else xp.power(x, y)
 
 
-def exp(x: S) -> S:
-    """``exp(x)`` on a float or a Value."""
-    return fexp(x) if isinstance(x, float) else x.exp()
+def _unary_helper(x: Any, on_float: Callable[[float], float], name: str) -> Any:
+    if isinstance(x, float):
+        return on_float(x)
+    xp = namespace_of(x)
+    return getattr(x, name)() if xp is None else getattr(xp, name)(x)
 
 
-def log(x: S) -> S:
-    """Natural log of a float or a Value."""
-    return flog(x) if isinstance(x, float) else x.log()
+def exp(x: Any) -> Any:
+    """``exp(x)`` on a float, a Value or an array."""
+    return _unary_helper(x, fexp, "exp")
 
 
-def sigmoid(x: S) -> S:
-    """Logistic function of a float or a Value."""
-    return fsigmoid(x) if isinstance(x, float) else x.sigmoid()
+def log(x: Any) -> Any:
+    """Natural log of a float, a Value or an array."""
+    return _unary_helper(x, flog, "log")
 
 
-def step(x: S | float, above: float, below: float, at: float) -> float:
-    """A piecewise-constant derivative (relu, abs, leaky_relu): its own derivative is 0,
-    so it is a plain float even when building a gradient graph."""
-    v = x if isinstance(x, float) else x.data
-    if v > 0.0:
+def sigmoid(x: Any) -> Any:
+    """Logistic function of a float, a Value or an array."""
+    return _unary_helper(x, fsigmoid, "sigmoid")
+
+
+def step(x: Any, above: float, below: float, at: float) -> Any:
+    """A piecewise-constant derivative (relu, abs, leaky_relu): ``above`` for x > 0, ``below`` for
+    x < 0, ``at`` at 0, nan at nan. Its own derivative is 0, so on a Value it returns a plain
+    float even when a gradient graph is being built; on an array, an array."""
+    if not isinstance(x, float):
+        xp = namespace_of(x)
+        if xp is not None:
+            return xp.step(x, above, below, at)
+        x = x.data
+    if x > 0.0:
         return above
-    if v < 0.0:
+    if x < 0.0:
         return below
-    return at if v == v else v  # a nan input gives a nan slope
+    return at if x == x else x  # a nan input gives a nan slope
 
 
-# --- the table ----------------------------------------------------------------------------
-# Each rule: partials(*inputs, out) -> one partial derivative per input, in argument order.
+def xp(x: Any) -> Any:
+    """The array namespace of ``x`` (for array forms)."""
+    return namespace_of(x)
 
 
-def _pow_partials(x: S, y: S, out: S) -> tuple[S | float, S | float]:
+# --- code forms ------------------------------------------------------------------------------
+# Operands arrive as source text (``'v3'``, a literal like ``'(-1.0)'``); ``c`` is the folded
+# constant's literal. Each form gives the forward and each input's backward term, with the same
+# operands in the same order as ``forward`` and ``local_grads``, so the generated code's results
+# are bit-for-bit the graph's.
+
+
+def _same(x: Any) -> Any:
+    return x
+
+
+def _times_g(grad: str) -> str:
+    """The backward term ``local * g`` for a local gradient written as source."""
+    if grad == "1.0":
+        return "{g}"  # 1.0 * g == g exactly
+    if grad == "-1.0":
+        return "-{g}"
+    return f"{grad} * {{g}}"
+
+
+# --- the table ----------------------------------------------------------------------------------
+# Binary ops between two Values.
+
+
+def _pow_partials(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     # PyTorch: d/dx is 0 when y == 0 (even at x == 0); d/dy is 0 where x == 0 and y >= 0.
     # The mask is applied only where y * x**(y-1) would be 0 * inf, so that elsewhere the rule
     # stays differentiable in y (d/dy of d/dx at y == 0 is 1/x, not 0).
-    xd, yd = _data(x), _data(y)
-    dx: S | float = 0.0 if yd == 0.0 and not math.isfinite(fpow(xd, yd - 1.0)) else y * pow(x, y - 1.0)
-    dy: S | float = 0.0 if xd == 0.0 and yd >= 0.0 else out * log(x)
+    if not isinstance(x, float) and namespace_of(x) is None and namespace_of(y) is None:  # Values
+        xd, yd = _data(x), _data(y)
+        dx = 0.0 if yd == 0.0 and not math.isfinite(fpow(xd, yd - 1.0)) else y * pow(x, y - 1.0)
+        dy = 0.0 if xd == 0.0 and yd >= 0.0 else out * log(x)
+        return dx, dy
+    if isinstance(x, float) and isinstance(y, float):
+        dx = 0.0 if y == 0.0 and not math.isfinite(fpow(x, y - 1.0)) else y * fpow(x, y - 1.0)
+        dy = 0.0 if x == 0.0 and y >= 0.0 else out * flog(x)
+        return dx, dy
+    ns = namespace_of(x) or namespace_of(y)
+    below = pow(x, y - 1.0)
+    dx = ns.where((y == 0.0) & ~ns.isfinite(below), 0.0, y * below)
+    dy = ns.where((x == 0.0) & (y >= 0.0), 0.0, out * log(x))
     return dx, dy
 
 
@@ -173,135 +356,245 @@ def _data(x: Any) -> float:
     return x if isinstance(x, float) else float(x.data)
 
 
-ADD = Op("+", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0))
-SUB = Op("-", lambda x, y: x - y, lambda x, y, out: (1.0, -1.0))
-MUL = Op("*", lambda x, y: x * y, lambda x, y, out: (y, x))
+ADD = register(Primitive(
+    "add", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0), arity=2, op="+", drawn="+",
+    array_forward=lambda x, y: x + y,
+    code=lambda a, c, out: ([f"{a[0]} + {a[1]}"], ["{g}", "{g}"]),
+    sympy=lambda x, y: x + y,
+))
+SUB = register(Primitive(
+    "sub", lambda x, y: x - y, lambda x, y, out: (1.0, -1.0), arity=2, op="-",
+    array_forward=lambda x, y: x - y,
+    code=lambda a, c, out: ([f"{a[0]} - {a[1]}"], ["{g}", "-{g}"]),
+    sympy=lambda x, y: x - y,
+))
+MUL = register(Primitive(
+    "mul", lambda x, y: x * y, lambda x, y, out: (y, x), arity=2, op="*",
+    array_forward=lambda x, y: x * y,
+    code=lambda a, c, out: ([f"{a[0]} * {a[1]}"], [f"{a[1]} * {{g}}", f"{a[0]} * {{g}}"]),
+    sympy=lambda x, y: x * y,
+))
 # d/dy = -x/y**2, computed as -(x/y)/y like PyTorch: y*y underflows to 0 for |y| < 1e-162.
-DIV = Op("/", fdiv, lambda x, y, out: (div(1.0, y), -div(out, y)))
-POW = Op("**", fpow, _pow_partials)
-NEG = Op("neg", lambda x: -x, lambda x, out: (-1.0,))
-ABS = Op("abs", abs, lambda x, out: (step(x, 1.0, -1.0, 0.0),))
-EXP = Op("exp", fexp, lambda x, out: (out,))
-LOG = Op("log", flog, lambda x, out: (div(1.0, x),))
-SQRT = Op("sqrt", fsqrt, lambda x, out: (div(0.5, out),))
-TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
-SIGMOID = Op("sigmoid", fsigmoid, lambda x, out: (out * (1.0 - out),))
-RELU = Op("relu", lambda x: x if x > 0.0 or x != x else 0.0, lambda x, out: (step(x, 1.0, 0.0, 0.0),))
-SOFTPLUS = Op("softplus", fsoftplus, lambda x, out: (sigmoid(x),))
+DIV = register(Primitive(
+    "div", fdiv, lambda x, y, out: (div(1.0, y), -div(out, y)), arity=2, op="/",
+    array_forward=lambda x, y: x / y,
+    sympy=lambda x, y: x / y,
+))
+POW = register(Primitive(
+    "pow", fpow, _pow_partials, arity=2, op="**",
+    array_forward=pow,
+    sympy=lambda x, y: x**y,
+))
+
+# Ops with a constant operand folded in (``x * 2``, ``2 ** x``): the constant is not a node, it
+# is ``node.const``, and the rule takes it after the input.
+
+ADD_CONST = register(Primitive(
+    "add_const", lambda x, c: x + c, lambda x, c, out: (1.0,), folds_constant=True, op="+", drawn="+ {c}",
+    array_forward=lambda x, c: x + c,
+    code=lambda a, c, out: ([f"{a[0]} + {c}"], ["{g}"]),
+    sympy=lambda x, c: x + c,
+))
+SUB_CONST = register(Primitive(
+    "sub_const", lambda x, c: x - c, lambda x, c, out: (1.0,), folds_constant=True, op="-", drawn="- {c}",
+    array_forward=lambda x, c: x - c,
+    code=lambda a, c, out: ([f"{a[0]} - {c}"], ["{g}"]),
+    sympy=lambda x, c: x - c,
+))
+RSUB_CONST = register(Primitive(
+    "rsub_const", lambda x, c: c - x, lambda x, c, out: (-1.0,), folds_constant=True, op="-", drawn="{c} -",
+    array_forward=lambda x, c: c - x,
+    code=lambda a, c, out: ([f"{c} - {a[0]}"], ["-{g}"]),
+    sympy=lambda x, c: c - x,
+))
+MUL_CONST = register(Primitive(
+    "mul_const", lambda x, c: x * c, lambda x, c, out: (c,), folds_constant=True, op="*", drawn="* {c}",
+    array_forward=lambda x, c: x * c,
+    code=lambda a, c, out: ([f"{a[0]} * {c}"], [_times_g(c)]),
+    sympy=lambda x, c: x * c,
+))
+DIV_CONST = register(Primitive(
+    "div_const", fdiv, lambda x, c, out: (fdiv(1.0, c),), folds_constant=True, op="/", drawn="/ {c}",
+    array_forward=lambda x, c: x / c,
+    sympy=lambda x, c: x / c,
+))
+RDIV_CONST = register(Primitive(
+    # d/dx of c / x is -c / x**2, computed as -(c / x) / x: no underflow of x*x
+    "rdiv_const", lambda x, c: fdiv(c, x), lambda x, c, out: (-div(out, x),), folds_constant=True,
+    op="{c}/", drawn="{c}/",
+    array_forward=lambda x, c: c / x,
+    sympy=lambda x, c: c / x,
+))
+POW_CONST = register(Primitive(
+    # d/dx = c * x ** (c - 1), and 0 when c == 0, as in PyTorch
+    "pow_const", fpow, lambda x, c, out: (0.0 if c == 0.0 else c * pow(x, c - 1.0),), folds_constant=True,
+    op="**{c}", drawn="**{c}",
+    array_forward=pow,
+    sympy=lambda x, c: x**c,
+))
 
 
-def leaky_relu_op(slope: float) -> Op:
-    """``x if x > 0 else slope * x``; d/dx = 1 above zero, ``slope`` at and below (PyTorch)."""
-    return Op(
-        "leaky_relu",
-        lambda x: x if x > 0.0 or x != x else slope * x,
-        lambda x, out: (step(x, 1.0, slope, slope),),
-    )
+def _rpow_const_partials(x: Any, c: float, out: Any) -> tuple[Any]:
+    # d/dx of c ** x is c ** x * log(c); 0 where c == 0 and x >= 0, as in PyTorch
+    if c != 0.0:
+        return (out * flog(c),)
+    if isinstance(x, float) or namespace_of(x) is None:
+        return (0.0,) if _data(x) >= 0.0 else (out * flog(c),)
+    return (namespace_of(x).where(x >= 0.0, 0.0, out * flog(c)),)
 
 
-# Ops with a constant operand folded in (``x * 2``, ``2 ** x``): the constant is not a node.
-# Where the rule needs the constant it is part of the op's name, e.g. ``'**2'`` or ``'2/'``,
-# so a debugger or a graph drawing shows it and higher-order gradients can recover it.
+RPOW_CONST = register(Primitive(
+    "rpow_const", lambda x, c: fpow(c, x), _rpow_const_partials, folds_constant=True, op="{c}**", drawn="{c}**",
+    array_forward=lambda x, c: pow(c, x),
+    sympy=lambda x, c: c**x,
+))
+
+# One-input ops.
+
+NEG = register(Primitive(
+    "neg", lambda x: -x, lambda x, out: (-1.0,),
+    array_forward=lambda x: -x,
+    code=lambda a, c, out: ([f"-{a[0]}"], ["-{g}"]),
+    sympy=lambda x: -x,
+))
+ABS = register(Primitive(
+    "abs", abs, lambda x, out: (step(x, 1.0, -1.0, 0.0),), kink=True,
+    array_forward=lambda x: xp(x).abs(x),
+    sympy=lambda x: abs(x),
+))
+EXP = register(Primitive(
+    "exp", fexp, lambda x, out: (out,),
+    array_forward=exp,
+    sympy=lambda x: _sympy().exp(x),
+))
+LOG = register(Primitive(
+    "log", flog, lambda x, out: (div(1.0, x),),
+    array_forward=log,
+    sympy=lambda x: _sympy().log(x),
+))
+SQRT = register(Primitive(
+    "sqrt", fsqrt, lambda x, out: (div(0.5, out),),
+    array_forward=lambda x: xp(x).sqrt(x),
+    sympy=lambda x: _sympy().sqrt(x),
+))
+TANH = register(Primitive(
+    "tanh", math.tanh, lambda x, out: (1.0 - out * out,),
+    array_forward=lambda x: xp(x).tanh(x),
+    code=lambda a, c, out: ([f"tanh({a[0]})"], [f"(1.0 - {out} * {out}) * {{g}}"]),
+    sympy=lambda x: _sympy().tanh(x),
+))
+SIGMOID = register(Primitive(
+    "sigmoid", fsigmoid, lambda x, out: (out * (1.0 - out),),
+    array_forward=sigmoid,
+    sympy=lambda x: 1 / (1 + _sympy().exp(-x)),
+))
+RELU = register(Primitive(
+    "relu", frelu, lambda x, out: (step(x, 1.0, 0.0, 0.0),), kink=True,
+    array_forward=lambda x: xp(x).relu(x),
+    # relu'(x) * g without the multiplication where it is exact: g itself for x > 0
+    code=lambda a, c, out: ([f"{a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0"],
+                            [f"({{g}} if {a[0]} > 0.0 else (0.0 if {a[0]} == {a[0]} else {a[0]}) * {{g}})"]),
+    sympy=lambda x: _sympy().Max(x, 0),
+))
+SOFTPLUS = register(Primitive(
+    "softplus", fsoftplus, lambda x, out: (sigmoid(x),),
+    array_forward=lambda x: xp(x).softplus(x),
+    sympy=lambda x: _sympy().log(1 + _sympy().exp(x)),
+))
+LEAKY_RELU = register(Primitive(
+    # x above zero, slope * x at and below (the slope is the folded constant); d/dx = 1 or slope
+    "leaky_relu", lambda x, c: x if x > 0.0 or x != x else c * x, lambda x, c, out: (step(x, 1.0, c, c),),
+    folds_constant=True, kink=True, drawn="leaky relu {c}",
+    array_forward=lambda x, c: xp(x).leaky_relu(x, c),
+    sympy=lambda x, c: _sympy().Piecewise((x, x > 0), (c * x, True)),
+))
 
 
-def const_name(c: float) -> str:
-    """How a folded constant is written inside an op name: ``2.0 -> '2'``, ``0.5 -> '0.5'``."""
-    return str(int(c)) if c.is_integer() and abs(c) < 1e16 else repr(c)
+# ``dot``: a neuron's ``bias + w0*x0 + w1*x1 + ...`` as one node. Inputs are laid out
+# ``(w0, x0, w1, x1, ..., [bias])``: an odd count means the last one is the bias.
 
 
-def pow_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
-    """``x ** c``; d/dx = ``c * x ** (c - 1)`` (0 when c == 0, as in PyTorch)."""
-    return (0.0 if c == 0.0 else c * pow(x, c - 1.0),)
+def _dot_forward(*xs: float) -> float:
+    n = len(xs)
+    acc = xs[-1] if n % 2 else 0.0
+    for i in range(0, n - 1, 2):
+        acc = acc + xs[i] * xs[i + 1]
+    return acc
 
 
-def rpow_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
-    """``c ** x``; d/dx = ``c ** x * log(c)`` (0 when c == 0 and x >= 0, as in PyTorch)."""
-    if c == 0.0 and _data(x) >= 0.0:
-        return (0.0,)
-    return (out * flog(c),)
+def _dot_partials(*xs_out: Any) -> tuple[Any, ...]:
+    xs = xs_out[:-1]
+    partials: list[Any] = []
+    for i in range(0, len(xs) - 1, 2):
+        partials += (xs[i + 1], xs[i])  # each factor's partial is its partner
+    if len(xs) % 2:
+        partials.append(1.0)
+    return tuple(partials)
 
 
-def rdiv_const_partials(x: S, out: S, c: float) -> tuple[S | float]:
-    """``c / x``; d/dx = ``-c / x ** 2``, computed as ``-(c / x) / x`` (no underflow of x*x)."""
-    return (-div(out, x),)
+_DOT_CHUNK = 64  # terms per line of generated code: keeps long sums shallow for the compiler
 
 
-# The rules used when a graph of gradients is built, keyed by ``node.op``. Ops whose partials
-# are constants (``+``, ``-``, ``neg``, ``x * c``, ``x / c``, relu, abs, leaky_relu) reuse the
-# float local gradients recorded at forward time: their derivative is zero.
-RULES: dict[str, Op] = {op.name: op for op in (MUL, DIV, POW, EXP, LOG, SQRT, TANH, SIGMOID, SOFTPLUS)}
-CONSTANT_PARTIALS = frozenset({"+", "-", "neg", "abs", "relu", "leaky_relu"})
+def _dot_code(a: Sequence[str], c: str, out: str) -> CodeForm:
+    n = len(a)
+    terms = [f"{a[j]}*{a[j + 1]}" for j in range(0, n - 1, 2)]
+    head = a[-1] if n % 2 else "0.0"
+    lines = []
+    for k in range(0, max(len(terms), 1), _DOT_CHUNK):
+        lines.append(f"{head} + " + " + ".join(terms[k:k + _DOT_CHUNK]) if terms else head)
+        head = "{out}"
+    grads: list[str] = []
+    for j in range(0, n - 1, 2):
+        grads += [f"{a[j + 1]} * {{g}}", f"{a[j]} * {{g}}"]
+    return lines, grads + (["{g}"] if n % 2 else [])
 
 
-# User-defined ops (``autograd.define_op``) register here: name -> Op whose ``partials`` takes
-# just the inputs (no ``out``), as the user wrote it.
-CUSTOM: dict[str, Op] = {}
+def _dot_sympy(*xs: Any) -> Any:
+    total = xs[-1] if len(xs) % 2 else 0
+    for i in range(0, len(xs) - 1, 2):
+        total = total + xs[i] * xs[i + 1]
+    return total
 
 
-def node_partials(node: Value) -> tuple[Any, ...]:
+DOT = register(Primitive(
+    "dot", _dot_forward, _dot_partials, arity=None,
+    array_forward=_dot_forward,
+    code=_dot_code,
+    sympy=_dot_sympy,
+))
+
+
+def _sympy() -> Any:
+    import sympy
+
+    return sympy
+
+
+# --- reading a node through its record ------------------------------------------------------
+
+
+def node_args(node: Any) -> tuple[Any, ...]:
+    """The node's inputs as its record's rule takes them: the parents, then the folded constant."""
+    parents = node.parents
+    return (*parents, node.const) if node.primitive.folds_constant else parents
+
+
+def node_partials(node: Any) -> tuple[Any, ...]:
     """The partial derivatives of ``node`` with respect to its parents, as differentiable Values.
 
-    This is the same rule that produced ``node.local_grads`` at forward time, evaluated on the
-    parents and the node itself (Values) instead of floats, so gradients of gradients work.
-    Constant partials come back as the recorded floats.
+    The same rule that produced ``node.local_grads`` at forward time, evaluated on the parents
+    and the node itself (Values) instead of floats, so gradients of gradients work. Partials
+    that do not depend on the inputs come back as plain floats.
     """
-    op, parents = node.op, node.parents
-    if op in CONSTANT_PARTIALS or (op in ("*", "/") and len(parents) == 1):
-        return node.local_grads
-    rule = RULES.get(op)
-    if rule is not None:
-        return rule.partials(*parents, node)
-    if op == "dot":  # parents (w0, x0, w1, x1, ..., [bias]): each partial is the pair's partner
-        partials: list[Any] = []
-        for i in range(0, len(parents) - 1, 2):
-            partials += (parents[i + 1], parents[i])
-        if len(parents) % 2:
-            partials.append(1.0)
-        return tuple(partials)
-    custom = CUSTOM.get(op)
-    if custom is not None:
-        try:
-            return tuple(custom.partials(*parents))
-        except TypeError as e:
-            raise TypeError(
-                f"op {op!r}: its local_grads function does not accept Values ({e}); write it with Value "
-                f"operations (+ - * / **, .exp(), .log(), other define_op ops) to differentiate it twice"
-            ) from None
-    if op.startswith("**"):
-        return pow_const_partials(parents[0], node, float(op[2:]))
-    if op.endswith("**"):
-        return rpow_const_partials(parents[0], node, float(op[:-2]))
-    if op.endswith("/"):
-        return rdiv_const_partials(parents[0], node, float(op[:-1]))
-    raise ValueError(f"no derivative rule for op {op!r}")
+    return tuple(node.primitive.local_grads(*node_args(node), node))
 
 
-def node_forward(node: Value) -> Callable[..., float] | None:
-    """A float function recomputing ``node.data`` from its parents' data, or None for ops whose
-    local gradients are constants (nothing to check) or unknown."""
-    op, n = node.op, len(node.parents)
-    if n == 2 and op in ("+", "-", "*", "/", "**"):
-        return {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW}[op].forward
-    unary = {o.name: o for o in (NEG, ABS, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS)}
-    if op in unary:
-        return unary[op].forward
-    if op in CUSTOM:
-        return CUSTOM[op].forward
-    if op == "dot":
-        def affine(*xs: float) -> float:
-            acc = xs[-1] if n % 2 else 0.0
-            for i in range(0, n - 1, 2):
-                acc = acc + xs[i] * xs[i + 1]
-            return acc
-
-        return affine
-    if n == 1 and op.startswith("**"):
-        c = float(op[2:])
-        return lambda x: fpow(x, c)
-    if n == 1 and op.endswith("**"):
-        c = float(op[:-2])
-        return lambda x: fpow(c, x)
-    if n == 1 and op.endswith("/") and op != "/":
-        c = float(op[:-1])
-        return lambda x: fdiv(c, x)
-    return None
+def node_forward(node: Any) -> Callable[..., float] | None:
+    """A float function of the parents' data recomputing ``node.data`` (None for a leaf)."""
+    prim = node.primitive
+    if not node.parents:
+        return None
+    if prim.folds_constant:
+        const = node.const
+        return lambda *xs: prim.forward(*xs, const)
+    return prim.forward

@@ -1,6 +1,6 @@
 """``Value``: one float in a computation graph, with its parents and local gradients as plain data.
 
-A node's whole story is six attributes a debugger shows directly::
+A node's whole story is a few attributes a debugger shows directly::
 
     data         the float computed by the forward pass
     grad         d(output)/d(this node), filled in by backward()
@@ -8,47 +8,43 @@ A node's whole story is six attributes a debugger shows directly::
     parents      the input Values, in argument order
     local_grads  d(this node)/d(parent) for each parent, as floats computed at forward time
     label        a name you choose, shown in repr and graph drawings
+    primitive    the op's record in autograd.ops (its forward, rule, code and array forms)
+    const        the constant folded into the op (the 2 in x * 2), or None
 
 There are no closures: backpropagation is ``parent.grad += local_grad * node.grad`` along every
 edge, in reverse topological order (see ``autograd.backward``).
 
-Constants are folded, not turned into nodes: in ``a * 2`` the only parent is ``a`` and its local
-gradient is ``2.0``. Where a derivative needs the constant, the op name carries it (``a ** 2``
-has op ``'**2'``, ``2 ** a`` has ``'2**'``, ``2 / a`` has ``'2/'``).
+Constants are folded, not turned into nodes: in ``a * 2`` the only parent is ``a``, its local
+gradient is ``2.0``, and the node keeps the constant as ``node.const == 2.0``. Such nodes are
+:class:`FoldedValue`\\ s, a Value with that one more slot, so other nodes stay small.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd import ops
+from autograd.backward import Step, backward, backward_steps
+from autograd.explain import explain
 from autograd.modes import MODE, AnomalyError, caller_origin
+from autograd.ops import Primitive, as_float
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from autograd.stepper import Stepper
 
-    from autograd.backward import Step
-
-__all__ = ["Value", "dot"]
+__all__ = ["FoldedValue", "TracedValue", "Value", "as_float", "dot", "record_node"]
 
 _new = object.__new__
 _NO_PARENTS: tuple[Value, ...] = ()
 _NO_GRADS: tuple[float, ...] = ()
-
-
-def as_float(x: object) -> float | None:
-    """``x`` as a float if it is a real number (int, float, NumPy scalar, ...), else None."""
-    t = type(x)
-    if t is float:
-        return x  # type: ignore[return-value]
-    if t is int or (isinstance(x, numbers.Real) and t is not Value):
-        try:
-            return float(x)  # type: ignore[arg-type]
-        except OverflowError:  # an int too large for a float, like 10**400 (copysign would raise too)
-            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
-    return None
+_ONE = (1.0,)
+_MINUS_ONE = (-1.0,)
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+ADD, SUB, MUL, DIV, POW = ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW
+ADD_CONST, SUB_CONST, RSUB_CONST, MUL_CONST = ops.ADD_CONST, ops.SUB_CONST, ops.RSUB_CONST, ops.MUL_CONST
 
 
 class Value:
@@ -66,14 +62,16 @@ class Value:
         (-3.0, -4.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads")
+    __slots__ = ("data", "grad", "label", "primitive", "parents", "local_grads")
 
     data: float
     grad: float
     label: str
-    op: str
+    primitive: Primitive | None
     parents: tuple[Value, ...]
     local_grads: tuple[float, ...]
+    const: float | None = None
+    """The constant folded into this node's op (``x * 2`` keeps ``2.0``), else None."""
 
     def __new__(cls, data: Any = 0.0, label: str = "") -> Value:
         # Under trace_origins/detect_anomaly a new leaf is a TracedValue, which has room to
@@ -92,21 +90,30 @@ class Value:
         self.data = x
         self.grad = 0.0
         self.label = label
-        self.op = ""
+        self.primitive = None
         self.parents = _NO_PARENTS
         self.local_grads = _NO_GRADS
         if isinstance(self, TracedValue):
+            self.const = None
             self._origin = caller_origin()
 
     # --- reading a node -------------------------------------------------------------------
 
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
-        if self.op:
+        if self.primitive is not None:
             parts.append(f"op={self.op!r}")
+            if self.const is not None:
+                parts.append(f"const={self.const!r}")
         if self.label:
             parts.append(f"label={self.label!r}")
         return f"Value({', '.join(parts)})"
+
+    @property
+    def op(self) -> str:
+        """``''`` for a leaf, else the op that made this node: ``'+'``, ``'tanh'``, ``'**2'``, ..."""
+        prim = self.primitive
+        return "" if prim is None else prim.op_string(self.const)
 
     @property
     def is_leaf(self) -> bool:
@@ -121,123 +128,111 @@ class Value:
     def explain(self, root: Value | None = None) -> str:
         """How this node was computed and, given the ``root`` of a backward pass, where its
         gradient came from. See ``autograd.explain.explain``."""
-        from autograd.explain import explain
-
         return explain(self, root)
+
+    def stepper(self, **options: Any) -> Stepper:
+        """An interactive step-through of this node's backward pass (``autograd.Stepper``)."""
+        from autograd.stepper import Stepper
+
+        return Stepper(self, **options)
 
     def detach(self) -> Value:
         """A new leaf with the same data and no history."""
         return Value(self.data)
 
-    # --- arithmetic: each op is its forward and its local gradients (rules in autograd.ops) --
+    # --- arithmetic: each op is a record in autograd.ops; + - * compute inline (the hot path) --
 
     def __add__(self, other: Value | float) -> Value:
         """x + y; d/dx = 1, d/dy = 1"""
         x = self.data
         if type(other) is float:  # a float constant: the common case, no conversion needed
-            return _node(x + other, "+", (self,), (1.0,), other)
+            return _folded(x + other, ADD_CONST, (self,), _ONE, other)
         if isinstance(other, Value):
-            y = other.data
-            out = x + y
-            return _node(out, "+", (self, other), ops.ADD.partials(x, y, out))
+            return _node(x + other.data, ADD, (self, other), _ONE_ONE)
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x + c, "+", (self,), (1.0,), c)
+        return _folded(x + c, ADD_CONST, (self,), _ONE, c)
 
     def __radd__(self, other: float) -> Value:
         """c + x; d/dx = 1"""
         c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c + self.data, "+", (self,), (1.0,), c)
+        return _folded(c + self.data, ADD_CONST, (self,), _ONE, c)
 
     def __sub__(self, other: Value | float) -> Value:
         """x - y; d/dx = 1, d/dy = -1"""
         x = self.data
         if type(other) is float:
-            return _node(x - other, "-", (self,), (1.0,), other)
+            return _folded(x - other, SUB_CONST, (self,), _ONE, other)
         if isinstance(other, Value):
-            y = other.data
-            out = x - y
-            return _node(out, "-", (self, other), ops.SUB.partials(x, y, out))
+            return _node(x - other.data, SUB, (self, other), _ONE_MINUS_ONE)
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x - c, "-", (self,), (1.0,), c)
+        return _folded(x - c, SUB_CONST, (self,), _ONE, c)
 
     def __rsub__(self, other: float) -> Value:
         """c - x; d/dx = -1"""
         c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c - self.data, "-", (self,), (-1.0,), c)
+        return _folded(c - self.data, RSUB_CONST, (self,), _MINUS_ONE, c)
 
     def __mul__(self, other: Value | float) -> Value:
         """x * y; d/dx = y, d/dy = x"""
         x = self.data
         if type(other) is float:
-            return _node(x * other, "*", (self,), (other,), other)
+            return _folded(x * other, MUL_CONST, (self,), (other,), other)
         if isinstance(other, Value):
             y = other.data
-            out = x * y
-            return _node(out, "*", (self, other), ops.MUL.partials(x, y, out))
+            return _node(x * y, MUL, (self, other), (y, x))
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(x * c, "*", (self,), (c,), c)
+        return _folded(x * c, MUL_CONST, (self,), (c,), c)
 
     def __rmul__(self, other: float) -> Value:
         """c * x; d/dx = c"""
         c = other if type(other) is float else as_float(other)
         if c is None:
             return NotImplemented
-        return _node(c * self.data, "*", (self,), (c,), c)
+        return _folded(c * self.data, MUL_CONST, (self,), (c,), c)
 
     def __truediv__(self, other: Value | float) -> Value:
         """x / y; d/dx = 1/y, d/dy = -x/y**2"""
-        x = self.data
         if isinstance(other, Value):
-            y = other.data
-            out = ops.fdiv(x, y)
-            return _node(out, "/", (self, other), ops.DIV.partials(x, y, out))
+            return _binary(self, other, DIV)
         c = as_float(other)
         if c is None:
             return NotImplemented
-        return _node(ops.fdiv(x, c), "/", (self,), (ops.fdiv(1.0, c),), c)
+        return _with_constant(self, ops.DIV_CONST, c)
 
     def __rtruediv__(self, other: float) -> Value:
         """c / x; d/dx = -c/x**2"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        x = self.data
-        out = ops.fdiv(c, x)
-        return _node(out, ops.const_name(c) + "/", (self,), ops.rdiv_const_partials(x, out, c))
+        return _with_constant(self, ops.RDIV_CONST, c)
 
     def __pow__(self, other: Value | float, modulo: None = None) -> Value:
         """x ** y; d/dx = y * x**(y-1), d/dy = x**y * log(x)"""
         if modulo is not None:
             raise TypeError("pow() with a modulus is not supported for Value")
-        x = self.data
         if isinstance(other, Value):
-            y = other.data
-            out = ops.fpow(x, y)
-            return _node(out, "**", (self, other), ops.POW.partials(x, y, out))
+            return _binary(self, other, POW)
         c = as_float(other)
         if c is None:
             return NotImplemented
-        out = ops.fpow(x, c)
-        return _node(out, "**" + ops.const_name(c), (self,), ops.pow_const_partials(x, out, c))
+        return _with_constant(self, ops.POW_CONST, c)
 
     def __rpow__(self, other: float) -> Value:
         """c ** x; d/dx = c**x * log(c)"""
         c = as_float(other)
         if c is None:
             return NotImplemented
-        x = self.data
-        out = ops.fpow(c, x)
-        return _node(out, ops.const_name(c) + "**", (self,), ops.rpow_const_partials(x, out, c))
+        return _with_constant(self, ops.RPOW_CONST, c)
 
     def __neg__(self) -> Value:
         """-x; d/dx = -1"""
@@ -284,7 +279,7 @@ class Value:
         s = as_float(slope)
         if s is None:
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
-        return _unary(self, ops.leaky_relu_op(s), s)
+        return _with_constant(self, ops.LEAKY_RELU, s)
 
     # --- backpropagation ----------------------------------------------------------------
 
@@ -294,76 +289,114 @@ class Value:
         Leaves accumulate across calls (like PyTorch); every interior node's ``.grad`` is reset
         and then holds this pass's gradient. See ``autograd.backward.backward``.
         """
-        from autograd.backward import backward
-
         backward(self, grad)
 
     def backward_steps(self, grad: float = 1.0) -> Iterator[Step]:
         """The backward pass one edge at a time; see ``autograd.backward.backward_steps``."""
-        from autograd.backward import backward_steps
-
         return backward_steps(self, grad)
 
 
-def _unary(x: Value, op: ops.Op, const: float = 0.0) -> Value:
+def _unary(x: Value, prim: Primitive) -> Value:
     d = x.data
-    out = op.forward(d)
-    return _node(out, op.name, (x,), op.partials(d, out), const)
+    out = prim.forward(d)
+    return _node(out, prim, (x,), prim.local_grads(d, out))
 
 
-def _node(
-    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+def _binary(x: Value, y: Value, prim: Primitive) -> Value:
+    a, b = x.data, y.data
+    out = prim.forward(a, b)
+    return _node(out, prim, (x, y), prim.local_grads(a, b, out))
+
+
+def _with_constant(x: Value, prim: Primitive, c: float) -> Value:
+    d = x.data
+    out = prim.forward(d, c)
+    return _folded(out, prim, (x,), prim.local_grads(d, c, out), c)
+
+
+def record_node(
+    data: float, primitive: Primitive, parents: tuple[Value, ...], local_grads: tuple[float, ...],
+    const: float | None = None,
 ) -> Value:
-    """Record one op's result. The fast path is six slot stores; modes take the slow path.
+    """Record a node that ``primitive`` made from ``parents`` (with folded constant ``const``):
+    what every op method does. ``autograd.define_op`` records user ops through it."""
+    if const is None:
+        return _node(data, primitive, parents, local_grads)
+    return _folded(data, primitive, parents, local_grads, const)
 
-    ``const`` is the folded constant of ops like ``x + 2`` (or leaky_relu's slope); only a
-    recording tape (``autograd.compiled``) keeps it, so it costs nothing otherwise."""
+
+def _node(data: float, prim: Primitive, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+    """Record one op's result. The fast path is six slot stores; modes take the slow path."""
     if not MODE.plain:
-        return _node_with_modes(data, op, parents, local_grads, const)
+        return _node_with_modes(data, prim, parents, local_grads, None)
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v.op = op
+    v.primitive = prim
     v.parents = parents
     v.local_grads = local_grads
     return v
 
 
+def _folded(
+    data: float, prim: Primitive, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float
+) -> Value:
+    """Record the result of an op with a folded constant, which the node keeps as ``const``."""
+    if not MODE.plain:
+        return _node_with_modes(data, prim, parents, local_grads, const)
+    v = _new(FoldedValue)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v.primitive = prim
+    v.parents = parents
+    v.local_grads = local_grads
+    v.const = const
+    return v
+
+
 def _node_with_modes(
-    data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float = 0.0
+    data: float, prim: Primitive, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float | None
 ) -> Value:
     if MODE.anomaly and not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
         inputs = ", ".join(repr(p.data) for p in parents)
-        if len(parents) == 1 and op in ("+", "-", "*", "/"):  # v / 0: the folded constant is no node
-            inputs += " and a constant"
+        if const is not None:
+            inputs += f" and the constant {const!r}"
         raise AnomalyError(
-            f"op {op!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
+            f"op {prim.op_string(const)!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
         )
+    if not MODE.grad_enabled:  # no_grad: the result is a plain leaf with no history
+        leaf = _new(TracedValue) if MODE.origins or MODE.anomaly else _new(Value)
+        leaf.__init__(data)  # type: ignore[misc]
+        return leaf
     v: Value
     if MODE.origins or MODE.anomaly:
         tv = _new(TracedValue)
         tv._origin = caller_origin()
         v = tv
     else:
-        v = _new(Value)
+        v = _new(Value if const is None else FoldedValue)
     v.data = data
     v.grad = 0.0
     v.label = ""
-    v.op = op
-    if MODE.grad_enabled:
-        v.parents = parents
-        v.local_grads = local_grads
-    else:
-        v.op = ""
-        v.parents = _NO_PARENTS
-        v.local_grads = _NO_GRADS
-    if MODE.constants is not None and v.parents:
-        MODE.constants[v] = const
+    v.primitive = prim
+    v.parents = parents
+    v.local_grads = local_grads
+    if const is not None or isinstance(v, TracedValue):
+        v.const = const
     return v
 
 
-class TracedValue(Value):
+class FoldedValue(Value):
+    """A Value whose op folded a constant (``x + 2``, ``2 / x``, ``x.leaky_relu(0.1)``): the
+    node keeps it as ``const``, which drawings, tapes and exporters read."""
+
+    __slots__ = ("const",)
+    const: float | None
+
+
+class TracedValue(FoldedValue):
     """A Value that remembers where it was created (``origin``). Made instead of a plain Value
     while :func:`~autograd.trace_origins` or :func:`~autograd.detect_anomaly` is active."""
 
@@ -407,4 +440,4 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
         grads.append(1.0)
     if not parents:  # an empty sum with no bias is the constant 0.0, a leaf
         return Value(acc)
-    return _node(acc, "dot", tuple(parents), tuple(grads))
+    return _node(acc, ops.DOT, tuple(parents), tuple(grads))

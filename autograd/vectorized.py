@@ -1,10 +1,10 @@
-"""Vectorised replay: one recorded per-sample tape, replayed across a whole batch with NumPy.
+"""Vectorised replay: one recorded per-sample program, replayed across a whole batch with arrays.
 
 ``BatchTape(per_sample, params, example)`` records the graph of *one* sample's loss (its inputs
 are the Values passed to ``per_sample``), then ``run(batch)`` replays it for the whole batch at
-once: every value that depends on the inputs becomes a NumPy array with one entry per sample,
-and the parameters' gradients are summed over the batch. The mean loss and its gradients equal
-the scalar path's to about 1e-15 relative (only the order of sums differs)::
+once: every value that depends on the inputs becomes an array with one entry per sample, and the
+parameters' gradients are summed over the batch. The mean loss and its gradients equal the scalar
+path's to about 1e-15 relative (only the order of sums differs)::
 
     def per_sample(v):                       # v = [x1, x2, label]
         return (1 + -v[2] * model(v[:2])).relu()
@@ -13,151 +13,217 @@ the scalar path's to about 1e-15 relative (only the order of sums differs)::
     model.zero_grad()
     mean_loss = tape.run([[x1, x2, label] for (x1, x2), label in zip(X, y)])
 
-Before replaying, the tape is *planned*: instructions are sorted into levels (an op's level is one
-more than its parents'), and within a level the ops that can run as one array operation are
+Before replaying, the program is *planned*: instructions are sorted into levels (an op's level is
+one more than its parents'), and within a level the ops that can run as one array operation are
 grouped. Neurons of a layer (``dot`` ops over the same inputs with parameter weights) become one
-matrix product for the whole layer and batch, and the activations after them one array op; the
-rest (a loss's few ops, anything unusual) runs op by op on per-sample arrays. So W1's replay is a
-few dozen NumPy calls however wide the layers are.
+matrix product for the whole layer and batch (a :class:`Layer`), and the same one-input op on
+many rows one array op (a :class:`Rows` group); the rest (a loss's few ops, anything unusual)
+runs op by op on per-sample arrays. So W1's replay is a few dozen NumPy calls however wide the
+layers are.
 
-NumPy is needed (``pip install "valuegrad[fast]"``) and imported only when a BatchTape is made.
-The same limits as :class:`~autograd.compiled.Tape` apply: plain numbers computed from ``.data``
-are baked in as constants, so everything that differs between samples must be an input.
+Every op is run from its record in ``autograd.ops``: ``array_forward`` and the rule (or
+``array_local_grads``); a user op without array forms is applied entry by entry with its float
+forms. NumPy is needed (``pip install "valuegrad[fast]"``) and imported only when a BatchTape is
+made. The same limits as :class:`~autograd.compiled.Tape` apply: plain numbers computed from
+``.data`` are baked in as constants, so everything that differs between samples must be an input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from autograd import arrayops
-from autograd.codegen import CUSTOM, DOT, KIND_NAMES, UNARY
-from autograd.compiled import Tape
+from autograd.compiled import Tape, trace
+from autograd.display import number
+from autograd.ops import DOT, Primitive
+from autograd.tape import Instruction, Program, SlotKind
 from autograd.value import Value
 
-__all__ = ["BatchTape"]
-
-# What a group reads: ("rows", group, first, stop) is a slice of an earlier group's matrix (the
-# inputs are group 0); ("slots", slots) is stacked from the slots' arrays one by one.
-Gather = tuple[Any, ...]
+__all__ = ["BatchTape", "Layer", "Plan", "Rows", "RowSlice", "Stacked"]
 
 
 def _numpy() -> Any:
     try:
-        import numpy
+        from autograd.arrays import numpy_namespace
+
+        return numpy_namespace()
     except ImportError:
         raise ImportError('BatchTape needs NumPy: pip install "valuegrad[fast]"') from None
-    return numpy
+
+
+class RowSlice(NamedTuple):
+    """Rows ``start:stop`` of an earlier group's matrix (group 0 is the batch of inputs)."""
+
+    group: int
+    start: int
+    stop: int
+
+
+class Stacked(NamedTuple):
+    """Slots' per-sample arrays stacked into a matrix, one row per slot."""
+
+    slots: tuple[int, ...]
+
+
+Read = RowSlice | Stacked
 
 
 @dataclass
-class _Group:
-    """Instructions of one level run as one array op; output ``i`` is row ``i`` of the matrix."""
+class Layer:
+    """The ``dot`` ops of one layer as one matrix product: ``weights @ inputs + biases``."""
 
     gid: int
-    kind: int  # DOT (a layer's matrix product) or UNARY (one activation over many rows)
     outs: list[int]
-    reads: Gather  # the batch inputs: for DOT the k shared inputs, for UNARY one per row
+    reads: Read  # the k inputs shared by every neuron
     needs_input_grad: bool
-    op: Any = None  # UNARY: the ops.Op
-    weights: Any = None  # DOT: (m, k) leaf slots of the weights
-    biases: Any = None  # DOT: (m,) leaf slots of the biases, or None
-    unique: bool = True  # DOT: no leaf repeats among weights and biases (plain += scatters)
-    show: list[tuple[int, int]] = field(default_factory=list)  # (row, slot) read op by op
+    weights: Any  # (m, k) slots of the weights
+    biases: Any  # (m,) slots of the biases, or None
+    unique: bool  # no slot repeats among weights and biases (plain += scatters)
+    shown: list[tuple[int, int]] = field(default_factory=list)  # (row, slot) wanted as arrays
 
 
-class _Plan:
-    """Levels and groups of a per-sample tape (see the module docstring)."""
+@dataclass
+class Rows:
+    """The same one-input op (and constant) on many rows, as one array op."""
 
-    def __init__(self, np: Any, tape: Tape, n_params: int, n_inputs: int) -> None:
-        code = tape._code
-        n_slots = len(tape._init)
-        first_input = n_params
-        computed = {ins[1] for ins in code}
-        leaf = [i not in computed for i in range(n_slots)]
-        batch = [first_input <= i < first_input + n_inputs for i in range(n_slots)]
-        needs = [i < n_params for i in range(n_slots)]
+    gid: int
+    outs: list[int]
+    reads: Read  # one row per output
+    needs_input_grad: bool
+    primitive: Primitive
+    const: float | None
+    shown: list[tuple[int, int]] = field(default_factory=list)
+
+
+Group = Layer | Rows
+
+
+class Plan:
+    """Levels and groups of a per-sample program (see the module docstring)."""
+
+    def __init__(self, np: Any, program: Program, n_inputs: int) -> None:
+        n_params, code = program.n_params, program.code
+        kinds = program.kinds()
+        n_slots = len(kinds)
+        batch = [n_params <= i < n_params + n_inputs for i in range(n_slots)]
+        needs = [kind is SlotKind.PARAMETER for kind in kinds]
         level = [0] * n_slots
-        for _, o, ps, _, _ in code:
-            batch[o] = any(batch[p] for p in ps)
-            needs[o] = any(needs[p] for p in ps)
-            level[o] = 1 + max(level[p] for p in ps)
+        for ins in code:
+            batch[ins.out] = any(batch[p] for p in ins.inputs)
+            needs[ins.out] = any(needs[p] for p in ins.inputs)
+            level[ins.out] = 1 + max(level[p] for p in ins.inputs)
         self.needs = needs
         # inputs are rows of group 0; group outputs are located by (group, row)
-        self.where: dict[int, tuple[int, int]] = {first_input + j: (0, j) for j in range(n_inputs)}
-        buckets: dict[tuple[Any, ...], list[int]] = {}
-        order: list[tuple[int, int, tuple[Any, ...]]] = []  # (level, first index, key)
-        for idx, (kind, o, ps, c, extra) in enumerate(code):
-            key: tuple[Any, ...] = ("one", idx)
-            if kind == DOT:
-                pairs = 2 * (len(ps) // 2)  # (w0, x0, w1, x1, ...), then the bias if any
-                ws, xs = ps[0:pairs:2], ps[1:pairs:2]
-                shared = [*ws, ps[-1]] if extra else list(ws)
-                if all(leaf[s] and not batch[s] for s in shared) and all(batch[x] for x in xs):
-                    key = ("dot", level[o], xs, bool(extra))
-            elif kind == UNARY and batch[ps[0]] and extra.name in arrayops.UNARY_NAMES:
-                key = ("unary", level[o], extra.name, c)
+        self.where: dict[int, tuple[int, int]] = {n_params + j: (0, j) for j in range(n_inputs)}
+        self.groups: list[Group | None] = [None]  # gid -> group (0 is the inputs)
+        self.items: list[Group | Instruction] = []  # groups and single instructions, parents first
+        buckets: dict[tuple[Any, ...], list[Instruction]] = {}
+        place: dict[tuple[Any, ...], tuple[int, int]] = {}  # a group runs at its level, where its first op was
+        for index, ins in enumerate(code):
+            key = self._key(ins, level, batch, kinds)
             if key not in buckets:
                 buckets[key] = []
-                order.append((level[o], idx, key))
-            buckets[key].append(idx)
-        self.items: list[_Group | int] = []  # groups and single instructions, parents first
-        self.groups: list[_Group | None] = [None]  # gid -> group (0 is the inputs)
-        for _, _, key in sorted(order, key=lambda item: (item[0], item[1])):
+                place[key] = (level[ins.out], index)
+            buckets[key].append(ins)
+        for key in sorted(buckets, key=place.__getitem__):
             members = buckets[key]
-            if key[0] == "one" or (key[0] == "unary" and len(members) == 1):
+            if key[0] == "one" or (key[0] == "rows" and len(members) == 1):
                 self.items.extend(members)
+            elif key[0] == "layer":
+                self.items.append(self._layer(np, key, members))
             else:
-                self.items.append(self._group(np, key, [code[i] for i in members]))
-        self.singles = {i: code[i] for i in self.items if isinstance(i, int)}
-        used = {p for _, _, ps, _, _ in self.singles.values() for p in ps}
+                self.items.append(self._rows(members))
+        singles = [item for item in self.items if isinstance(item, Instruction)]
+        used = {p for ins in singles for p in ins.inputs}
         self.params_used_one_by_one = sorted(p for p in used if p < n_params)
-        self._show_rows(tape._watched)
+        self._show_rows(singles, program.watched)
 
-    def _group(self, np: Any, key: tuple[Any, ...], members: list[Any]) -> _Group:
+    @staticmethod
+    def _key(ins: Instruction, level: list[int], batch: list[bool], kinds: list[SlotKind]) -> tuple[Any, ...]:
+        """Which group an instruction joins: ``('layer', ...)``, ``('rows', ...)`` or its own."""
+        prim, ps = ins.primitive, ins.inputs
+        if prim is DOT:
+            pairs = 2 * (len(ps) // 2)  # (w0, x0, w1, x1, ...), then the bias if any
+            ws, xs = ps[0:pairs:2], ps[1:pairs:2]
+            has_bias = len(ps) % 2 == 1
+            shared = [*ws, ps[-1]] if has_bias else list(ws)
+            if xs and all(kinds[s] is not SlotKind.COMPUTED and not batch[s] for s in shared) and all(
+                batch[x] for x in xs
+            ):
+                return ("layer", level[ins.out], xs, has_bias)
+        elif prim.arity == 1 and batch[ps[0]]:
+            return ("rows", level[ins.out], prim.name, repr(ins.const))
+        return ("one", level[ins.out], ins.out)
+
+    def _layer(self, np: Any, key: tuple[Any, ...], members: list[Instruction]) -> Layer:
         gid = len(self.groups)
-        outs = [ins[1] for ins in members]
-        if key[0] == "dot":
-            xs = key[2]
-            pairs = 2 * len(xs)
-            weights = np.array([ins[2][0:pairs:2] for ins in members], dtype=np.intp).reshape(len(outs), -1)
-            biases = np.array([ins[2][-1] for ins in members], dtype=np.intp) if key[3] else None
-            leaves = [*weights.ravel().tolist(), *(biases.tolist() if biases is not None else [])]
-            group = _Group(gid, DOT, outs, self._reads(list(xs)), any(self.needs[x] for x in xs),
-                           weights=weights, biases=biases, unique=len(set(leaves)) == len(leaves))
-        else:
-            parents = [ins[2][0] for ins in members]
-            group = _Group(gid, UNARY, outs, self._reads(parents), any(self.needs[p] for p in parents),
-                           op=members[0][4])
+        xs, has_bias = key[2], key[3]
+        pairs = 2 * len(xs)
+        weights = np.array([ins.inputs[0:pairs:2] for ins in members], dtype=np.intp).reshape(len(members), -1)
+        biases = np.array([ins.inputs[-1] for ins in members], dtype=np.intp) if has_bias else None
+        leaves = [*weights.ravel().tolist(), *(biases.tolist() if biases is not None else [])]
+        group = Layer(gid, [ins.out for ins in members], self._reads(list(xs)), any(self.needs[x] for x in xs),
+                      weights=weights, biases=biases, unique=len(set(leaves)) == len(leaves))
+        return self._add(group)
+
+    def _rows(self, members: list[Instruction]) -> Rows:
+        parents = [ins.inputs[0] for ins in members]
+        group = Rows(len(self.groups), [ins.out for ins in members], self._reads(parents),
+                     any(self.needs[p] for p in parents), members[0].primitive, members[0].const)
+        return self._add(group)
+
+    def _add(self, group: Any) -> Any:
         self.groups.append(group)
-        for row, o in enumerate(outs):
-            self.where[o] = (gid, row)
+        for row, o in enumerate(group.outs):
+            self.where[o] = (group.gid, row)
         return group
 
-    def _reads(self, slots: list[int]) -> Gather:
+    def _reads(self, slots: list[int]) -> Read:
         located = [self.where.get(s) for s in slots]
         first = located[0]
         if first is not None and all(loc == (first[0], first[1] + i) for i, loc in enumerate(located)):
-            return ("rows", first[0], first[1], first[1] + len(slots))
-        return ("slots", tuple(slots))
+            return RowSlice(first[0], first[1], first[1] + len(slots))
+        return Stacked(tuple(slots))
 
-    def _show_rows(self, watched: list[int]) -> None:
+    def _show_rows(self, singles: list[Instruction], watched: list[int]) -> None:
         """Rows of group matrices needed as arrays: by an op-by-op instruction, a stacked read, or
         the caller (watched values)."""
-        wanted: set[int] = set()
-        for _, _, ps, _, _ in self.singles.values():
-            wanted.update(ps)
+        wanted: set[int] = set(watched)
+        for ins in singles:
+            wanted.update(ins.inputs)
         for group in self.groups[1:]:
             assert group is not None
-            if group.reads[0] == "slots":
-                wanted.update(group.reads[1])
-        wanted.update(watched)
+            if isinstance(group.reads, Stacked):
+                wanted.update(group.reads.slots)
         for slot in sorted(wanted):
             gid, row = self.where.get(slot, (0, -1))
             group = self.groups[gid]
             if group is not None:
-                group.show.append((row, slot))
+                group.shown.append((row, slot))
+
+
+def _array_forward(xp: Any, prim: Primitive, args: list[Any]) -> Any:
+    if prim.array_forward is not None:
+        return prim.array_forward(*args)
+    return xp.elementwise(prim.forward, *args)
+
+
+def _array_local_grads(xp: Any, prim: Primitive, args: list[Any], out: Any) -> tuple[Any, ...]:
+    if prim.array_local_grads is not None:
+        return prim.array_local_grads(*args, out)
+    if prim.builtin:  # built-in rules are written with helpers that take arrays
+        return tuple(prim.local_grads(*args, out))
+    n = prim.arity or len(args)  # a user op without array forms: its float rule, entry by entry
+    return tuple(xp.elementwise(lambda *a, i=i: prim.local_grads(*a)[i], *args, out) for i in range(n))
+
+
+def apply(xp: Any, prim: Primitive, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
+    """One op on floats or arrays: ``(output, local gradients)`` from the op's record."""
+    if all(isinstance(a, float) for a in args):
+        return prim.evaluate(args)
+    out = _array_forward(xp, prim, args)
+    return out, _array_local_grads(xp, prim, args, out)
 
 
 class BatchTape:
@@ -178,13 +244,14 @@ class BatchTape:
     def __init__(self, per_sample: Callable[[list[Value]], Value | tuple[Value, Sequence[Value]]],
                  params: Sequence[Value],
                  example: Sequence[float], regularizer: Callable[[], Value] | None = None) -> None:
-        self.np = _numpy()
+        self.xp = _numpy()
+        self.np = self.xp.np
         self.params = list(params)
         self.inputs = [Value(x) for x in example]
-        self.tape = Tape(lambda: per_sample(self.inputs), [*self.params, *self.inputs], codegen=False)
         self.n_inputs = len(self.inputs)
-        self._plan = _Plan(self.np, self.tape, len(self.params), self.n_inputs)
-        self._leaves = self.np.array(self.tape._init, dtype=self.np.float64)
+        self.program = trace(lambda: per_sample(self.inputs), [*self.params, *self.inputs])
+        self.plan = Plan(self.np, self.program, self.n_inputs)
+        self._leaves = self.np.array(self.program.init, dtype=self.np.float64)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[Any] = []
 
@@ -207,11 +274,13 @@ class BatchTape:
         params = self.params
         data = [p.data for p in params]
         with np.errstate(all="ignore"):
-            loss, totals = self._replay(np, X, n, scale, data)
+            replay = _Replay(self, X, data)
+            replay.forward()
+            totals = replay.backward(scale)
+            loss = replay.loss()
+            self.watched = replay.watched()
         if self.regularizer is not None:  # its compiled kernel, on the same parameter values
-            kernel = self.regularizer._kernel
-            assert kernel is not None
-            extra, extra_grads, _ = kernel(data, 1.0)
+            extra, extra_grads, _ = self.regularizer.compile()(data, 1.0)
             loss += extra
             totals += np.asarray(extra_grads, dtype=np.float64)
         for param, g in zip(params, totals.tolist()):
@@ -227,110 +296,135 @@ class BatchTape:
             neg       -> one op on per-sample arrays
         """
         lines = []
-        for item in self._plan.items:
-            if isinstance(item, int):
-                kind, _, _, _, extra = self._plan.singles[item]
-                name = extra.name if kind in (UNARY, CUSTOM) else KIND_NAMES[kind]
-                lines.append(f"{name:9} -> one op on per-sample arrays")
-            elif item.kind == DOT:
+        for item in self.plan.items:
+            if isinstance(item, Instruction):
+                lines.append(f"{_op_name(item.primitive, item.const):9} -> one op on per-sample arrays")
+            elif isinstance(item, Layer):
                 m, k = item.weights.shape
                 bias = " + biases" if item.biases is not None else ""
                 label = f"{m} x dot"
                 lines.append(f"{label:9} -> one matrix product: weights ({m}, {k}) @ inputs ({k}, batch){bias}")
             else:
-                label = f"{len(item.outs)} x {item.op.name}"
+                label = f"{len(item.outs)} x {_op_name(item.primitive, item.const)}"
                 lines.append(f"{label:9} -> one array op on ({len(item.outs)}, batch)")
         return "\n".join(lines)
 
-    def _replay(self, np: Any, X: Any, n: int, scale: float, data: list[float]) -> tuple[float, Any]:
-        """The batch's mean loss and each parameter's gradient (an array), not yet applied."""
-        plan, tape = self._plan, self.tape
-        n_params = len(self.params)
-        leaves = self._leaves.copy()
-        leaves[:n_params] = data
-        vals: list[Any] = list(tape._init)
-        vals[:n_params] = data
+
+def _op_name(prim: Primitive, const: float | None) -> str:
+    drawn = prim.drawn
+    if "{c}" in drawn and const is not None:
+        return prim.op_string(const) if drawn == prim.op else drawn.replace("{c}", number(const))
+    return drawn
+
+
+class _Replay:
+    """One run of a plan over a batch: the forward values, what backward needs, the gradients."""
+
+    def __init__(self, tape: BatchTape, X: Any, data: list[float]) -> None:
+        np = tape.np
+        self.tape, self.np, self.xp, self.plan = tape, np, tape.xp, tape.plan
+        program = tape.program
+        self.n = X.shape[0]
+        n_params = program.n_params
+        self.leaves = tape._leaves.copy()
+        self.leaves[:n_params] = data
+        self.vals: list[Any] = list(program.init)
+        self.vals[:n_params] = data
         inputs = np.ascontiguousarray(X.T)
-        mats: list[Any] = [inputs] + [None] * (len(plan.groups) - 1)
-        for j in range(self.n_inputs):
-            vals[n_params + j] = inputs[j]
-        saved: dict[int, tuple[Any, ...]] = {}  # what each item's backward needs
+        self.mats: list[Any] = [inputs] + [None] * (len(self.plan.groups) - 1)
+        for j in range(tape.n_inputs):
+            self.vals[n_params + j] = inputs[j]
+        self.saved: list[tuple[Any, ...]] = []  # per plan item: what its backward needs
+        self.gmats: list[Any] = [None] * len(self.plan.groups)
+        self.grads: list[Any] = [0.0] * len(self.vals)
 
-        def read(gather: Gather) -> Any:
-            if gather[0] == "rows":
-                return mats[gather[1]][gather[2]:gather[3]]
-            return np.stack([vals[s] for s in gather[1]])
+    def read(self, read: Read) -> Any:
+        if isinstance(read, RowSlice):
+            return self.mats[read.group][read.start:read.stop]
+        return self.np.stack([self.vals[s] for s in read.slots])
 
-        for item in plan.items:
-            if isinstance(item, int):
-                kind, o, ps, c, extra = plan.singles[item]
-                vals[o], saved[item] = arrayops.step(np, kind, ps, c, extra, vals)
+    def forward(self) -> None:
+        vals, xp = self.vals, self.xp
+        for item in self.plan.items:
+            if isinstance(item, Instruction):
+                vals[item.out], local = apply(xp, item.primitive, item.args(vals))
+                self.saved.append(local)
                 continue
-            if item.kind == DOT:
-                W, xs = leaves[item.weights], read(item.reads)
+            if isinstance(item, Layer):
+                W, xs = self.leaves[item.weights], self.read(item.reads)
                 out = W @ xs
                 if item.biases is not None:
-                    out += leaves[item.biases][:, None]
-                saved[-item.gid] = (W, xs)
+                    out += self.leaves[item.biases][:, None]
+                self.saved.append((W, xs))
             else:
-                out, (local,) = arrayops.unary(np, item.op, read(item.reads))
-                saved[-item.gid] = (local,)
-            mats[item.gid] = out
-            for row, slot in item.show:
+                args = [self.read(item.reads)] + ([item.const] if item.primitive.folds_constant else [])
+                out = _array_forward(xp, item.primitive, args)
+                self.saved.append(_array_local_grads(xp, item.primitive, args, out))
+            self.mats[item.gid] = out
+            for row, slot in item.shown:
                 vals[slot] = out[row]
 
-        # backward: matrices of gradients for groups, per-slot arrays (or floats) for the rest
-        needs, where = plan.needs, plan.where
-        gmats: list[Any] = [None] * len(plan.groups)
-        grads: list[Any] = [0.0] * len(vals)
-        scattered = np.zeros(len(vals))  # gradients of weights and biases from layer products
+    def loss(self) -> float:
+        out = self.tape.program.out
+        where = self.plan.where
+        loss = self.mats[where[out][0]][where[out][1]] if out in where else self.vals[out]
+        np = self.np
+        return float(np.mean(loss)) if np.ndim(loss) else float(loss)
 
-        def grad_rows(gid: int, rows: int) -> Any:
-            if gmats[gid] is None:
-                gmats[gid] = np.zeros((rows, n))
-            return gmats[gid]
+    def watched(self) -> list[Any]:
+        np, n = self.np, self.n
+        return [self.vals[i] if np.ndim(self.vals[i]) else np.full(n, float(self.vals[i]))
+                for i in self.tape.program.watched]
 
-        def add(slot: int, contribution: Any) -> None:
-            if not needs[slot]:
-                return
-            located = where.get(slot)
-            if located is None:
-                grads[slot] = grads[slot] + contribution
-            else:
-                group = plan.groups[located[0]]
-                assert group is not None
-                grad_rows(group.gid, len(group.outs))[located[1]] += contribution
+    # backward: matrices of gradients for groups, per-slot arrays (or floats) for the rest
 
-        def add_read(gather: Gather, contribution: Any) -> None:
-            if gather[0] == "rows":
-                group = plan.groups[gather[1]]
-                if group is not None:  # the inputs (group 0) take no gradient
-                    grad_rows(group.gid, len(group.outs))[gather[2]:gather[3]] += contribution
-            else:
-                for i, slot in enumerate(gather[1]):
-                    add(slot, contribution[i])
-
-        out = tape._out
-        if out in where:
-            gid, row = where[out]
-            group = plan.groups[gid]
+    def _grad_rows(self, gid: int) -> Any:
+        if self.gmats[gid] is None:
+            group = self.plan.groups[gid]
             assert group is not None
-            grad_rows(gid, len(group.outs))[row] = scale
+            self.gmats[gid] = self.np.zeros((len(group.outs), self.n))
+        return self.gmats[gid]
+
+    def _add(self, slot: int, contribution: Any) -> None:
+        if not self.plan.needs[slot]:
+            return
+        located = self.plan.where.get(slot)
+        if located is None:
+            self.grads[slot] = self.grads[slot] + contribution
         else:
-            grads[out] = np.full(n, scale)
-        for item in reversed(plan.items):
-            if isinstance(item, int):
-                _, o, ps, _, _ = plan.singles[item]
-                if needs[o]:
-                    g = grads[o]
-                    for slot, local in zip(ps, saved[item]):
-                        add(slot, local * g)
+            self._grad_rows(located[0])[located[1]] += contribution
+
+    def _add_read(self, read: Read, contribution: Any) -> None:
+        if isinstance(read, RowSlice):
+            if read.group != 0:  # the inputs (group 0) take no gradient
+                self._grad_rows(read.group)[read.start:read.stop] += contribution
+        else:
+            for i, slot in enumerate(read.slots):
+                self._add(slot, contribution[i])
+
+    def backward(self, scale: float) -> Any:
+        """Each parameter's gradient, ``scale`` times d(sum of losses)/d p, as an array."""
+        np, plan = self.np, self.plan
+        program = self.tape.program
+        out = program.out
+        if out in plan.where:
+            gid, row = plan.where[out]
+            self._grad_rows(gid)[row] = scale
+        else:
+            self.grads[out] = np.full(self.n, scale)
+        scattered = np.zeros(len(self.vals))  # gradients of weights and biases from layer products
+        for item, saved in zip(reversed(plan.items), reversed(self.saved)):
+            if isinstance(item, Instruction):
+                if plan.needs[item.out]:
+                    g = self.grads[item.out]
+                    for slot, local in zip(item.inputs, saved):
+                        self._add(slot, local * g)
                 continue
-            G = gmats[item.gid]
+            G = self.gmats[item.gid]
             if G is None:  # no gradient reaches this group (it leads to no parameter)
                 continue
-            if item.kind == DOT:
-                W, xs = saved[-item.gid]
+            if isinstance(item, Layer):
+                W, xs = saved
                 if item.unique:
                     scattered[item.weights] += G @ xs.T
                     if item.biases is not None:
@@ -340,13 +434,11 @@ class BatchTape:
                     if item.biases is not None:
                         np.add.at(scattered, item.biases, G.sum(axis=1))
                 if item.needs_input_grad:
-                    add_read(item.reads, W.T @ G)
+                    self._add_read(item.reads, W.T @ G)
             elif item.needs_input_grad:
-                add_read(item.reads, saved[-item.gid][0] * G)
-        totals = scattered[:n_params]
+                self._add_read(item.reads, saved[0] * G)
+        totals = scattered[:program.n_params]
         for i in plan.params_used_one_by_one:
-            g = grads[i]
+            g = self.grads[i]
             totals[i] += g if isinstance(g, float) else np.sum(g)
-        loss = mats[where[out][0]][where[out][1]] if out in where else vals[out]
-        self.watched = [vals[i] if np.ndim(vals[i]) else np.full(n, float(vals[i])) for i in tape._watched]
-        return (float(np.mean(loss)) if np.ndim(loss) else float(loss)), totals
+        return totals

@@ -16,8 +16,13 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from autograd.backward import topological_order
-from autograd.value import Value
+from typing import TYPE_CHECKING
+
+from autograd.backward import require_value, topological_order
+from autograd.display import number, op_text
+
+if TYPE_CHECKING:
+    from autograd.value import Value
 
 __all__ = [
     "INSTALL_HINT",
@@ -26,7 +31,6 @@ __all__ = [
     "dot_available",
     "draw_dot",
     "fallback_svg",
-    "op_text",
 ]
 
 INSTALL_HINT = (
@@ -39,36 +43,6 @@ _warned = False
 
 class DotNotFoundError(RuntimeError):
     """The Graphviz ``dot`` program is needed (to render to a file) but is not installed."""
-
-
-def _fmt(x: float) -> str:
-    if x == 0.0:
-        return "0"
-    if math.isnan(x) or math.isinf(x):
-        return repr(x)
-    if 1e-4 <= abs(x) < 1e5:
-        return f"{x:.4f}".rstrip("0").rstrip(".")
-    return f"{x:.3e}"
-
-
-def op_text(node: Value) -> str:
-    """How a node's op reads in a drawing, with a folded constant shown where it is recoverable."""
-    op = node.op
-    if len(node.parents) == 1 and node.local_grads:
-        p, local = node.parents[0], node.local_grads[0]
-        if op == "*":
-            return f"* {_fmt(local)}"
-        if op == "/" and local != 0.0:
-            return f"/ {_fmt(1.0 / local)}"
-        if op == "+":
-            return f"+ {_fmt(node.data - p.data)}"
-        if op == "-":
-            return f"- {_fmt(p.data - node.data)}" if local > 0 else f"{_fmt(node.data + p.data)} -"
-    if op.startswith("**") and op != "**":
-        return "**" + op[2:]
-    if op == "leaky_relu":
-        return "leaky relu"
-    return op
 
 
 class ValueGraphMixin:
@@ -138,12 +112,11 @@ def _value_graph_class() -> Any:
 def _as_set(highlight: Value | Iterable[Value] | None) -> set[int]:
     if highlight is None:
         return set()
-    if isinstance(highlight, Value):
+    if hasattr(highlight, "local_grads"):
         return {id(highlight)}
-    items = list(highlight)
+    items = list(highlight)  # type: ignore[arg-type]
     for v in items:
-        if not isinstance(v, Value):
-            raise TypeError(f"draw_dot highlight must be a Value or Values, got {type(v).__name__}")
+        require_value(v, "draw_dot highlight")
     return {id(v) for v in items}
 
 
@@ -175,8 +148,7 @@ def draw_dot(
         >>> "a" in g.source and "*" in g.source
         True
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
+    require_value(root, "draw_dot()")
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
     nodes = topological_order(root)
@@ -195,9 +167,9 @@ def draw_dot(
     for n in nodes:
         uid = names[id(n)]
         fields = [_record_escape(n.label)] if n.label else []
-        fields.append(f"data {_fmt(n.data)}")
+        fields.append(f"data {number(n.data)}")
         if show_grad:
-            fields.append(f"grad {_fmt(n.grad)}")
+            fields.append(f"grad {number(n.grad)}")
         attrs = {"shape": "record", "label": "{ " + " | ".join(fields) + " }"}
         if id(n) in marked:
             attrs.update(style="filled,bold", fillcolor="#ffe066", penwidth="2.5")
@@ -304,9 +276,9 @@ def fallback_svg(
         parts.append(f'<rect x="{px:.1f}" y="{py:.1f}" width="{w:g}" height="{h:g}" rx="3" fill="{fill}" '
                      'stroke="#333"/>')
         lines = [n.label] if n.label else []
-        lines.append(f"data {_fmt(n.data)}")
+        lines.append(f"data {number(n.data)}")
         if show_grad:
-            lines.append(f"grad {_fmt(n.grad)}")
+            lines.append(f"grad {number(n.grad)}")
         step = h / (len(lines) + 1)
         for i, text in enumerate(lines):
             weight = ' font-weight="bold"' if i == 0 and n.label else ""

@@ -1,17 +1,54 @@
-"""Toy 2-D data sets for classification, written here (no scikit-learn), seeded.
+"""Data for classification: toy 2-D sets, CSV files, two real data sets, splitting and scaling.
 
-Each function returns ``(X, y)``: ``X`` a list of ``[x1, x2]`` float lists, ``y`` a list of
-integer class labels starting at 0. The same ``seed`` gives the same data on every run; with
-``seed=None`` the points come from fresh randomness.
+Toy sets (written here, no scikit-learn, seeded): each ``make_*`` function returns ``(X, y)``,
+``X`` a list of ``[x1, x2]`` float lists, ``y`` a list of integer class labels starting at 0.
+The same ``seed`` gives the same data on every run; with ``seed=None`` the points come from fresh
+randomness. ``DATASETS`` names them for the CLI.
+
+Real data: :func:`load_csv` reads a labelled CSV file (plain or gzip-compressed) with the
+standard library's ``csv`` module; :func:`load_iris` and :func:`load_digits` read the two small
+data sets shipped inside the package (see ``docs/datasets.md`` for their sources and licences).
+Each returns ``(X, y, classes)``: ``X`` rows of floats, ``y`` class indices ``0..k-1`` and
+``classes`` the class names, ``classes[y[i]]`` being the label of row ``i``.
+
+Preparing them: :func:`train_test_split` makes a seeded, stratified split and
+:class:`Standardizer` rescales every feature to mean 0 and standard deviation 1 (fit it on the
+training part only).
+
+    >>> X, y, classes = load_iris()
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction=0.2, seed=0)
+    >>> scaler = Standardizer().fit(X_train)
+    >>> len(scaler.transform(X_test)), classes
+    (30, ['setosa', 'versicolor', 'virginica'])
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import gzip
+import io
 import math
+import os
 import random
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import TypeVar
 
-__all__ = ["DATASETS", "make_blobs", "make_circles", "make_moons", "make_spirals", "make_xor"]
+__all__ = [
+    "DATASETS",
+    "Standardizer",
+    "load_csv",
+    "load_digits",
+    "load_iris",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "train_test_split",
+]
 
 Dataset = tuple[list[list[float]], list[int]]
 
@@ -127,3 +164,532 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "xor": make_xor,
 }
 """Every data set by the name the CLI uses."""
+
+
+# --------------------------------------------------------------------------------------------
+# Real data: CSV files and the packaged data sets
+# --------------------------------------------------------------------------------------------
+
+LabelledData = tuple[list[list[float]], list[int], list[str]]
+"""``(X, y, classes)``: rows of float features, class indices ``0..k-1`` and the class names."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _where(source: str, line: int | None = None, column: int | None = None, name: str | None = None) -> str:
+    """``'file, line 3, column 2 ('x')'``: the place an error message points at (``column`` 0-based)."""
+    place = source
+    if line is not None:
+        place += f", line {line}"
+    if column is not None:
+        place += f", column {column + 1}"
+        if name:
+            place += f" ({name!r})"
+    return place
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """The text of a CSV file's bytes: gunzipped if they are gzip data, then decoded as UTF-8."""
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ValueError(f"{source}: not a readable gzip file ({err})") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ValueError(
+            f"{_where(source, line)}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _finite_number(text: str) -> float | None:
+    """``float(text)`` when that is a finite number, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
+    """Parse the text of a labelled CSV file; every error is one ValueError that says where."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []  # (first line of the record, its cells)
+    previous_line = 0
+    try:
+        for record in reader:
+            line, previous_line = previous_line + 1, reader.line_num
+            if record:  # a blank line reads as [] and is skipped
+                records.append((line, record))
+    except csv.Error as err:
+        raise ValueError(f"{_where(source, reader.line_num)}: not valid CSV ({err})") from None
+    if not records:
+        raise ValueError(f"{source}: the file is empty; it needs a header row naming the columns, then data rows")
+
+    header_line, header_cells = records[0]
+    names = [cell.strip() for cell in header_cells]
+    if all(_is_number(n) for n in names):
+        raise ValueError(
+            f"{_where(source, header_line)}: the first row holds only numbers, so it looks like data; "
+            "the file needs a header row naming the columns"
+        )
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if not name:
+            raise ValueError(f"{_where(source, header_line, j)}: empty column name in the header row")
+        if name in seen:
+            raise ValueError(
+                f"{_where(source, header_line, j, name)}: duplicate column name (also column {seen[name] + 1})"
+            )
+        seen[name] = j
+    if target is None:
+        t = len(names) - 1
+    elif target in seen:
+        t = seen[target]
+    else:
+        listed = ", ".join(repr(n) for n in names)
+        raise ValueError(f"{_where(source, header_line)}: no column named {target!r}; the columns are {listed}")
+    if len(names) < 2:
+        raise ValueError(
+            f"{_where(source, header_line, t, names[t])}: this is the only column; "
+            "the file needs at least one feature column besides the target"
+        )
+    if len(records) == 1:
+        raise ValueError(f"{source}: the file has a header row but no data rows")
+
+    width = len(names)
+    features = [j for j in range(width) if j != t]
+    X: list[list[float]] = []
+    labels: list[str] = []
+    first_seen: dict[str, int] = {}  # label -> line it first appears on
+    for line, cells in records[1:]:
+        if len(cells) != width:
+            if len(cells) < width:
+                j = len(cells)
+                what = f"missing cell: the row has {len(cells)} cells but the header names {width} columns"
+                raise ValueError(f"{_where(source, line, j, names[j])}: {what}")
+            what = f"extra cell: the row has {len(cells)} cells but the header names {width} columns"
+            raise ValueError(f"{_where(source, line, width)}: {what}")
+        row: list[float] = []
+        for j in features:
+            cell = cells[j].strip()
+            if not cell:
+                raise ValueError(f"{_where(source, line, j, names[j])}: empty cell")
+            try:
+                value = float(cell)
+            except ValueError:
+                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number") from None
+            if not math.isfinite(value):
+                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a finite number")
+            row.append(value)
+        label = cells[t].strip()
+        if not label:
+            raise ValueError(f"{_where(source, line, t, names[t])}: empty cell (no label)")
+        X.append(row)
+        labels.append(label)
+        first_seen.setdefault(label, line)
+
+    distinct = list(first_seen)
+    numbers = {label: _finite_number(label) for label in distinct}
+    if all(v is not None for v in numbers.values()):
+        by_value: dict[float, str] = {}
+        for label in distinct:
+            number = numbers[label]
+            assert number is not None
+            if number in by_value:
+                raise ValueError(
+                    f"{_where(source, first_seen[label], t, names[t])}: label {label!r} is the same number as "
+                    f"label {by_value[number]!r} (line {first_seen[by_value[number]]}); write each class one way"
+                )
+            by_value[number] = label
+        classes = [by_value[v] for v in sorted(by_value)]
+    else:
+        classes = sorted(distinct)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{_where(source, None, t, names[t])}: every row has the label {classes[0]!r}; "
+            "classification needs at least 2 classes"
+        )
+    index = {label: k for k, label in enumerate(classes)}
+    return X, [index[label] for label in labels], classes
+
+
+def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> LabelledData:
+    """Read a labelled CSV file for classification: float features and one class column.
+
+    The first row must be a header naming the columns (names are unique; surrounding spaces are
+    ignored). Every other column is a feature, and every feature cell must be a finite number.
+    The target column may be anywhere and hold integers or text: its distinct labels are sorted
+    (numerically when every label is a number, as strings otherwise) and numbered ``0..k-1``.
+    Files compressed with gzip (``.csv.gz``; recognised by their content) are read
+    transparently; the text must be UTF-8 (a byte-order mark is allowed). Blank lines are
+    skipped. Only the standard library's ``csv`` module is used.
+
+    Args:
+        path: the CSV file, plain or gzip-compressed.
+        target: the name of the column holding the class labels; ``None`` means the last column.
+
+    Returns:
+        ``(X, y, classes)``: ``X`` the rows of features as floats (columns in file order, the
+        target left out), ``y`` each row's class index, ``classes`` the labels as written in the
+        file, so ``classes[y[i]]`` is row ``i``'s label (for labels 10, 9, 2: ``['2', '9', '10']``).
+
+    Raises:
+        ValueError: the file is empty or has no data rows, its first row looks like data (no
+            header), a column name is empty or repeated, the target column is missing (the
+            message lists the columns), a row has too few or too many cells, a cell is empty,
+            not a number or not finite (nan, inf), two labels are the same number written two
+            ways (``1`` and ``1.0``), there is only one class, or the file is not UTF-8 or not
+            readable gzip. The message names the file and, where they apply, the line and the
+            column (1-based index and name).
+        OSError: the file cannot be opened (``FileNotFoundError`` and the like).
+
+    Example:
+        >>> X, y, classes = load_csv("flowers.csv", target="species")  # doctest: +SKIP
+        >>> X[0], y[0], classes  # doctest: +SKIP
+        ([5.1, 3.5, 1.4, 0.2], 0, ['setosa', 'versicolor', 'virginica'])
+    """
+    source = os.fspath(path)
+    with open(source, "rb") as f:
+        raw = f.read()
+    return _parse_csv(_decode(raw, source), source, target)
+
+
+def _load_packaged(filename: str, target: str) -> LabelledData:
+    resource = resources.files("nn") / "datasets" / filename
+    source = f"nn/datasets/{filename} (packaged with valuegrad)"
+    return _parse_csv(_decode(resource.read_bytes(), source), source, target)
+
+
+def load_iris() -> LabelledData:
+    """Fisher's iris flowers: 150 rows, 4 measurements in cm, 3 species of 50 rows each.
+
+    Read from the copy packaged with valuegrad (``nn/datasets/iris.csv.gz``); the features are
+    ``sepal_length, sepal_width, petal_length, petal_width`` and the target column ``species``.
+    Source: R. A. Fisher (1936), via the UCI Machine Learning Repository (CC BY 4.0); the
+    values are those of Fisher's paper (see ``docs/datasets.md``).
+
+    Returns:
+        ``(X, y, classes)`` as from :func:`load_csv`: 150 rows of 4 floats, class indices 0..2,
+        and ``['setosa', 'versicolor', 'virginica']``. Rows are in the file's order (by species).
+
+    Example:
+        >>> X, y, classes = load_iris()
+        >>> len(X), X[0], y[0], classes[y[0]]
+        (150, [5.1, 3.5, 1.4, 0.2], 0, 'setosa')
+    """
+    return _load_packaged("iris.csv.gz", "species")
+
+
+def load_digits() -> LabelledData:
+    """Handwritten digits, 8×8 version: 1,797 images of 64 pixel counts (0–16), digits 0–9.
+
+    Read from the copy packaged with valuegrad (``nn/datasets/digits.csv.gz``); the features
+    are ``pixel_0_0 .. pixel_7_7`` (``pixel_<row>_<column>``, row by row) and the target column
+    ``digit``. Each pixel counts the set bits in a 4×4 block of a 32×32 bitmap. Source:
+    E. Alpaydin and C. Kaynak (1998), "Optical Recognition of Handwritten Digits", UCI Machine
+    Learning Repository (CC BY 4.0); the 1,797 test-set images (see ``docs/datasets.md``).
+
+    Returns:
+        ``(X, y, classes)`` as from :func:`load_csv`: 1,797 rows of 64 floats, class indices
+        0..9 equal to the digit, and ``['0', '1', ..., '9']``.
+
+    Example:
+        >>> X, y, classes = load_digits()
+        >>> len(X), len(X[0]), classes[y[0]]
+        (1797, 64, '0')
+    """
+    return _load_packaged("digits.csv.gz", "digit")
+
+
+# --------------------------------------------------------------------------------------------
+# Splitting and scaling
+# --------------------------------------------------------------------------------------------
+
+Row = TypeVar("Row")
+
+
+def train_test_split(
+    X: Sequence[Row], y: Sequence[int], test_fraction: float = 0.2, seed: int | None = None
+) -> tuple[list[Row], list[Row], list[int], list[int]]:
+    """Split ``(X, y)`` into a training and a test part, stratified by class and seeded.
+
+    Each class is split on its own: a class of ``n`` rows puts ``round(n * test_fraction)`` of
+    them (halves rounded up) in the test part, but when ``test_fraction > 0`` a class with at
+    least 2 rows always keeps at least one row in each part (a class with a single row stays in
+    training). Which rows go where, and the order of the rows in each part, are drawn with a
+    private ``random.Random(seed)``; the global ``random`` state is neither used nor changed.
+    The rows themselves are not copied.
+
+    Args:
+        X: the feature rows (any row type).
+        y: the class index of each row.
+        test_fraction: the share of each class held out for testing, in ``[0, 1)``; with 0 the
+            training part is all the data (shuffled) and the test part is empty.
+        seed: the same seed gives the same split; ``None`` draws fresh randomness.
+
+    Returns:
+        ``(X_train, X_test, y_train, y_test)``, in that order (scikit-learn's).
+
+    Raises:
+        ValueError: ``test_fraction`` is not a number in ``[0, 1)``, ``X`` and ``y`` differ in
+            length, or they are empty.
+
+    Example:
+        >>> X, y = [[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]], [0, 0, 0, 1, 1, 1]
+        >>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction=0.34, seed=0)
+        >>> len(X_train), len(X_test), sorted(y_test)
+        (4, 2, [0, 1])
+    """
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, (int, float))
+        or not 0.0 <= test_fraction < 1.0
+    ):
+        raise ValueError(f"test_fraction must be a number in [0, 1), got {test_fraction!r}")
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length, got {len(X)} rows and {len(y)} labels")
+    if not X:
+        raise ValueError("cannot split an empty data set (X and y have no rows)")
+    rng = random.Random(seed)
+    by_class: dict[int, list[int]] = {}
+    for i, label in enumerate(y):
+        by_class.setdefault(label, []).append(i)
+    train_rows: list[int] = []
+    test_rows: list[int] = []
+    for label in sorted(by_class):
+        rows = by_class[label]
+        rng.shuffle(rows)
+        n_test = math.floor(len(rows) * test_fraction + 0.5)
+        if test_fraction > 0 and len(rows) >= 2:
+            n_test = min(max(n_test, 1), len(rows) - 1)
+        elif len(rows) < 2:
+            n_test = 0
+        test_rows += rows[:n_test]
+        train_rows += rows[n_test:]
+    rng.shuffle(train_rows)
+    rng.shuffle(test_rows)
+    return (
+        [X[i] for i in train_rows],
+        [X[i] for i in test_rows],
+        [y[i] for i in train_rows],
+        [y[i] for i in test_rows],
+    )
+
+
+def _real(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+class Standardizer:
+    """Rescale every feature column to mean 0 and standard deviation 1: ``(x - mean) / std``.
+
+    ``fit`` learns each column's mean and population standard deviation (dividing by ``n``);
+    a constant column gets ``std = 1.0`` so nothing is divided by zero (it becomes all zeros).
+    Fit it on the training part only, then transform the training and the test part (and any
+    later input) with the same numbers: fitting on data that includes the test part leaks
+    information about it into training. ``to_dict``/``from_dict`` store the numbers as JSON,
+    e.g. next to a saved model, so the model's inputs can be prepared the same way later.
+
+    Attributes:
+        mean: each column's mean, or ``None`` before ``fit``.
+        std: each column's standard deviation (1.0 for a constant column), or ``None`` before ``fit``.
+
+    Example:
+        >>> scaler = Standardizer().fit([[1.0, 10.0], [3.0, 10.0]])
+        >>> scaler.mean, scaler.std
+        ([2.0, 10.0], [1.0, 1.0])
+        >>> scaler.transform([[3.0, 12.0]])
+        [[1.0, 2.0]]
+    """
+
+    def __init__(self) -> None:
+        self.mean: list[float] | None = None
+        self.std: list[float] | None = None
+
+    def __repr__(self) -> str:
+        if self.mean is None:
+            return "Standardizer(not fitted)"
+        return f"Standardizer(mean={self.mean!r}, std={self.std!r})"
+
+    def fit(self, X: Sequence[Sequence[float]]) -> Standardizer:
+        """Learn each column's mean and standard deviation from ``X`` (the training rows only).
+
+        Args:
+            X: one or more rows of finite numbers, all of the same (non-zero) width.
+
+        Returns:
+            ``self``, so that ``Standardizer().fit(X_train)`` reads as one step.
+
+        Raises:
+            ValueError: ``X`` is empty, a row is empty or of another width than the first, or a
+                value is not a finite number.
+
+        Example:
+            >>> Standardizer().fit([[0.0], [2.0], [4.0]]).std   # population std: sqrt(8/3)
+            [1.632993161855452]
+        """
+        if not X:
+            raise ValueError("fit needs at least one row, got none")
+        width = len(X[0])
+        if width == 0:
+            raise ValueError("fit needs at least one column, but row 0 is empty")
+        for i, row in enumerate(X):
+            if len(row) != width:
+                raise ValueError(f"row {i} has {len(row)} values but row 0 has {width}; every row needs the same width")
+            for j, value in enumerate(row):
+                if not _real(value) or not math.isfinite(value):
+                    raise ValueError(f"X[{i}][{j}] is {value!r}; fit needs finite numbers")
+        n = len(X)
+        mean: list[float] = []
+        std: list[float] = []
+        for j in range(width):
+            column = [float(row[j]) for row in X]
+            if all(v == column[0] for v in column):
+                mean.append(column[0])
+                std.append(1.0)
+                continue
+            m = math.fsum(column) / n
+            mean.append(m)
+            std.append(math.sqrt(math.fsum((v - m) ** 2 for v in column) / n))
+        self.mean, self.std = mean, std
+        return self
+
+    def _fitted(self, X: Sequence[Sequence[float]], what: str) -> tuple[list[float], list[float]]:
+        if self.mean is None or self.std is None:
+            raise RuntimeError(f"{what} called before fit(); fit the Standardizer on the training rows first")
+        width = len(self.mean)
+        for i, row in enumerate(X):
+            if len(row) != width:
+                raise ValueError(f"row {i} has {len(row)} values, but the Standardizer was fitted on {width} columns")
+        return self.mean, self.std
+
+    def transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
+        """Standardize rows with the fitted numbers: ``(x - mean) / std`` column by column.
+
+        Args:
+            X: rows as wide as those ``fit`` saw (any number of rows, even none).
+
+        Returns:
+            New rows of floats; ``X`` is left unchanged.
+
+        Raises:
+            RuntimeError: the Standardizer has not been fitted.
+            ValueError: a row's width differs from the fitted data's.
+
+        Example:
+            >>> Standardizer().fit([[0.0], [2.0]]).transform([[0.0], [1.0], [4.0]])
+            [[-1.0], [0.0], [3.0]]
+        """
+        mean, std = self._fitted(X, "transform")
+        return [[(v - m) / s for v, m, s in zip(row, mean, std)] for row in X]
+
+    def fit_transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
+        """``fit(X)`` then ``transform(X)``: for the training rows.
+
+        Args:
+            X: the training rows (see :meth:`fit`).
+
+        Returns:
+            ``X`` standardized: every non-constant column has mean 0 and standard deviation 1.
+
+        Example:
+            >>> Standardizer().fit_transform([[1.0], [3.0]])
+            [[-1.0], [1.0]]
+        """
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
+        """Undo :meth:`transform`: ``x * std + mean`` column by column.
+
+        Args:
+            X: standardized rows as wide as the fitted data.
+
+        Returns:
+            New rows in the original units.
+
+        Raises:
+            RuntimeError: the Standardizer has not been fitted.
+            ValueError: a row's width differs from the fitted data's.
+
+        Example:
+            >>> Standardizer().fit([[0.0], [2.0]]).inverse_transform([[-1.0], [3.0]])
+            [[0.0], [4.0]]
+        """
+        mean, std = self._fitted(X, "inverse_transform")
+        return [[v * s + m for v, m, s in zip(row, mean, std)] for row in X]
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """The fitted numbers as a JSON-serialisable dict ``{"mean": [...], "std": [...]}``.
+
+        Returns:
+            A new dict with new lists (changing it does not change the Standardizer).
+
+        Raises:
+            RuntimeError: the Standardizer has not been fitted.
+
+        Example:
+            >>> Standardizer().fit([[0.0], [2.0]]).to_dict()
+            {'mean': [1.0], 'std': [1.0]}
+        """
+        mean, std = self._fitted((), "to_dict")
+        return {"mean": list(mean), "std": list(std)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> Standardizer:
+        """A fitted Standardizer from the dict :meth:`to_dict` made (e.g. read back from JSON).
+
+        Args:
+            d: a mapping with exactly the keys ``"mean"`` and ``"std"``, each a non-empty list
+                of finite numbers, both of the same length, every ``std`` greater than 0.
+
+        Returns:
+            A new, fitted Standardizer.
+
+        Raises:
+            ValueError: ``d`` is not such a mapping; the message says what is wrong.
+
+        Example:
+            >>> Standardizer.from_dict({"mean": [1.0], "std": [2.0]}).transform([[5.0]])
+            [[2.0]]
+        """
+        if not isinstance(d, Mapping):
+            raise ValueError(f"from_dict needs a dict with keys 'mean' and 'std', got {type(d).__name__}")
+        keys = set(d)
+        if keys != {"mean", "std"}:
+            missing = sorted({"mean", "std"} - keys)
+            unknown = sorted(repr(k) for k in keys - {"mean", "std"})
+            problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
+            )
+            raise ValueError(f"from_dict needs exactly the keys 'mean' and 'std': {'; '.join(problems)}")
+        columns: dict[str, list[float]] = {}
+        for key in ("mean", "std"):
+            values = d[key]
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ValueError(f"{key!r} must be a non-empty list of numbers, got {values!r}")
+            for j, v in enumerate(values):
+                if not _real(v) or not math.isfinite(v):
+                    raise ValueError(f"{key}[{j}] is {v!r}; it must be a finite number")
+                if key == "std" and v <= 0:
+                    raise ValueError(f"std[{j}] is {v!r}; every standard deviation must be greater than 0")
+            columns[key] = [float(v) for v in values]
+        if len(columns["mean"]) != len(columns["std"]):
+            raise ValueError(
+                f"'mean' has {len(columns['mean'])} values but 'std' has {len(columns['std'])}; they must match"
+            )
+        scaler = cls()
+        scaler.mean, scaler.std = columns["mean"], columns["std"]
+        return scaler

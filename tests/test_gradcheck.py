@@ -8,7 +8,8 @@ import pytest
 from hypothesis import assume, given
 
 from autograd import GradcheckError, Value, define_op, gradcheck, gradgradcheck
-from autograd.value import _node
+from autograd import ops
+from autograd.value import record_node
 from tests.strategies import NO_DEADLINE, OPS, crosses_kink, programs, run_program
 
 SMOOTH = sorted(set(OPS) - {"abs", "relu", "leaky_relu"})
@@ -48,7 +49,7 @@ def test_gradcheck_names_a_wrong_user_defined_op() -> None:
 def test_gradcheck_names_a_node_with_corrupted_local_gradients() -> None:
     def f(v: list[Value]) -> Value:
         y = v[0].tanh()
-        return _node(y.data, "tanh", y.parents, (2.0,)) * v[0]  # a wrong tanh rule
+        return record_node(y.data, ops.TANH, y.parents, (2.0,)) * v[0]  # a wrong tanh rule
 
     with pytest.raises(GradcheckError, match=r"op 'tanh': local gradient for input 0 at \(0.3,\) is 2.0"):
         gradcheck(f, [0.3])

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from autograd import DotNotFoundError, Value, dot, draw_dot, topological_order
-from autograd.viz import dot_available, fallback_svg, op_text
+from autograd.display import op_text
+from autograd.viz import dot_available, fallback_svg
 
 
 def classic() -> tuple[Value, list[Value]]:
@@ -89,7 +90,7 @@ def test_bad_arguments() -> None:
         draw_dot(1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB'"):
         draw_dot(Value(1.0), rankdir="RL")
-    with pytest.raises(TypeError, match="highlight must be a Value"):
+    with pytest.raises(TypeError, match="highlight needs a Value"):
         draw_dot(Value(1.0), highlight=[1.0])  # type: ignore[list-item]
 
 

@@ -1,0 +1,35 @@
+"""How nodes read in text: the names, numbers and op labels that drawings, ``explain``, step
+records and the stepper share, so a node is written the same way everywhere."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["name_of", "number", "op_text"]
+
+
+def number(x: float) -> str:
+    """A float rounded for reading: ``'2'``, ``'0.5'``, ``'1.235e+06'``, ``'nan'``."""
+    if x == 0.0:
+        return "0"
+    if math.isnan(x) or math.isinf(x):
+        return repr(x)
+    if 1e-4 <= abs(x) < 1e5:
+        return f"{x:.4f}".rstrip("0").rstrip(".")
+    return f"{x:.3e}"
+
+
+def op_text(node: Any) -> str:
+    """How a node's op reads in a drawing, with its folded constant: ``'* 2'``, ``'5 -'``, ``'**2'``."""
+    prim = node.primitive
+    if prim is None:
+        return ""
+    if prim.drawn == prim.op or node.const is None:  # '**2', '2/': the constant as node.op writes it
+        return str(prim.op_string(node.const)) if prim.drawn == prim.op else str(prim.drawn)
+    return str(prim.drawn).replace("{c}", number(node.const))
+
+
+def name_of(node: Any) -> str:
+    """A node's label, else ``[op]`` for a computed node, else ``leaf(value)``."""
+    return node.label or (f"[{node.op}]" if node.primitive is not None else f"leaf({node.data:.4g})")
