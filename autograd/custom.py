@@ -130,9 +130,9 @@ def define_op(
             if f is None:
                 raise TypeError(f"{name}() argument {i} must be a Value or a real number, got {type(a).__name__}")
             datas.append(f)
+        if not any_value:  # plain numbers in, a float out (rules call ops like this)
+            return float_forward(*datas)
         out, partials = prim.evaluate(datas)
-        if not any_value:
-            return out
         parents = tuple(a if isinstance(a, Value) else Value(d) for a, d in zip(args, datas))
         return record_node(out, prim, parents, partials)
 

@@ -45,6 +45,8 @@ __all__ = ["BatchTape", "Layer", "Plan", "Rows", "RowSlice", "Stacked"]
 
 def _numpy() -> Any:
     try:
+        import numpy  # noqa: F401
+
         from autograd.arrays import numpy_namespace
 
         return numpy_namespace()
@@ -102,12 +104,13 @@ Group = Layer | Rows
 class Plan:
     """Levels and groups of a per-sample program (see the module docstring)."""
 
-    def __init__(self, np: Any, program: Program, n_inputs: int) -> None:
-        n_params, code = program.n_params, program.code
+    def __init__(self, np: Any, program: Program, n_params: int, n_inputs: int) -> None:
+        # the program's first slots are the parameters, then the inputs (its "parameters" too)
+        code = program.code
         kinds = program.kinds()
         n_slots = len(kinds)
         batch = [n_params <= i < n_params + n_inputs for i in range(n_slots)]
-        needs = [kind is SlotKind.PARAMETER for kind in kinds]
+        needs = [i < n_params for i in range(n_slots)]
         level = [0] * n_slots
         for ins in code:
             batch[ins.out] = any(batch[p] for p in ins.inputs)
@@ -250,7 +253,7 @@ class BatchTape:
         self.inputs = [Value(x) for x in example]
         self.n_inputs = len(self.inputs)
         self.program = trace(lambda: per_sample(self.inputs), [*self.params, *self.inputs])
-        self.plan = Plan(self.np, self.program, self.n_inputs)
+        self.plan = Plan(self.np, self.program, len(self.params), self.n_inputs)
         self._leaves = self.np.array(self.program.init, dtype=self.np.float64)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[Any] = []
@@ -325,7 +328,7 @@ class _Replay:
         self.tape, self.np, self.xp, self.plan = tape, np, tape.xp, tape.plan
         program = tape.program
         self.n = X.shape[0]
-        n_params = program.n_params
+        n_params = len(tape.params)
         self.leaves = tape._leaves.copy()
         self.leaves[:n_params] = data
         self.vals: list[Any] = list(program.init)
@@ -437,7 +440,7 @@ class _Replay:
                     self._add_read(item.reads, W.T @ G)
             elif item.needs_input_grad:
                 self._add_read(item.reads, saved[0] * G)
-        totals = scattered[:program.n_params]
+        totals = scattered[:len(self.tape.params)]
         for i in plan.params_used_one_by_one:
             g = self.grads[i]
             totals[i] += g if isinstance(g, float) else np.sum(g)

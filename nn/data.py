@@ -29,6 +29,7 @@ import csv
 import gzip
 import io
 import math
+import numbers
 import os
 import random
 import zlib
@@ -225,7 +226,7 @@ def _finite_number(text: str) -> float | None:
 
 def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
     """Parse the text of a labelled CSV file; every error is one ValueError that says where."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     records: list[tuple[int, list[str]]] = []  # (first line of the record, its cells)
     previous_line = 0
     try:
@@ -329,10 +330,11 @@ def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
 def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> LabelledData:
     """Read a labelled CSV file for classification: float features and one class column.
 
-    The first row must be a header naming the columns (names are unique; surrounding spaces are
-    ignored). Every other column is a feature, and every feature cell must be a finite number.
-    The target column may be anywhere and hold integers or text: its distinct labels are sorted
-    (numerically when every label is a number, as strings otherwise) and numbered ``0..k-1``.
+    The first row must be a header naming the columns (unique names). Every other column than
+    the target is a feature, and every feature cell must be a finite number. Spaces around names
+    and cells are ignored. The target column may be anywhere and hold integers or text: its
+    distinct labels are sorted (numerically when every label is a number, as strings otherwise)
+    and numbered ``0..k-1``.
     Files compressed with gzip (``.csv.gz``; recognised by their content) are read
     transparently; the text must be UTF-8 (a byte-order mark is allowed). Blank lines are
     skipped. Only the standard library's ``csv`` module is used.
@@ -490,7 +492,8 @@ def train_test_split(
 
 
 def _real(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float))
+    """An int, float or other real number (NumPy's too), but not a bool."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
 
 
 class Standardizer:

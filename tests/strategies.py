@@ -17,10 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import math
+from typing import Any
+
+import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from autograd import Value, dot
+from autograd import Value, define_op, dot
 
 NO_DEADLINE = settings(deadline=None)
 """Settings for every Hypothesis test here: a per-example deadline is a timing assertion, and the
@@ -62,6 +66,15 @@ class Instruction:
 
 Op = Callable[[Value, Value, float], Value]
 
+# User-defined ops run everywhere a built-in does: one with array forms (and rules written with
+# user ops, so it has every order of derivative), one binary op without (the batch replay applies
+# its float forms entry by entry).
+user_sin: Any = define_op("strategies_sin", math.sin, lambda x: (user_cos(x),),
+                          array_forward=np.sin, array_local_grads=lambda x: (np.cos(x),))
+user_cos: Any = define_op("strategies_cos", math.cos, lambda x: (-user_sin(x),),
+                          array_forward=np.cos, array_local_grads=lambda x: (-np.sin(x),))
+user_affine: Any = define_op("strategies_affine", lambda x, y: x * y + x, lambda x, y: (y + 1.0, x))
+
 # Every op of the engine, each used so that finite inputs of moderate size give finite output.
 OPS: dict[str, Op] = {
     "+": lambda a, b, c: a + b,
@@ -74,6 +87,7 @@ OPS: dict[str, Op] = {
     "c**": lambda a, b, c: (abs(c) + 0.5) ** a.tanh(),
     "c+": lambda a, b, c: c + a,
     "c-": lambda a, b, c: c - a,
+    "-c": lambda a, b, c: a - c,
     "c*": lambda a, b, c: c * a,
     "c/": lambda a, b, c: c / (a * a + 0.5),
     "/c": lambda a, b, c: a / (abs(c) + 0.5),
@@ -88,6 +102,8 @@ OPS: dict[str, Op] = {
     "softplus": lambda a, b, c: a.softplus(),
     "leaky_relu": lambda a, b, c: a.leaky_relu(abs(c) / 3.0),
     "dot": lambda a, b, c: dot([a, b], [b, c], a),
+    "user_sin": lambda a, b, c: user_sin(a),
+    "user_affine": lambda a, b, c: user_affine(a, b.tanh()),
 }
 
 KINK_OPS = frozenset({"abs", "relu", "leaky_relu"})

@@ -150,7 +150,7 @@ def test_forward_anomaly_names_op_inputs_and_place(name: str, op: Callable[[Valu
     message = str(info.value)
     assert f"op {name!r}" in message
     assert f"produced {bad}" in message
-    assert f"({x!r})" in message
+    assert f"({x!r})" in message or f"({x!r} and the constant " in message
     assert where in message
 
 
@@ -163,12 +163,12 @@ def test_forward_anomaly_names_both_inputs_of_a_binary_op() -> None:
 def test_forward_anomaly_mentions_a_folded_constant() -> None:
     with (
         detect_anomaly(),
-        pytest.raises(AnomalyError, match=r"op '/' produced inf from finite inputs \(1\.0 and a constant\)"),
+        pytest.raises(AnomalyError, match=r"op '/' produced inf from finite inputs \(1\.0 and the constant 0\.0\)"),
     ):
         Value(1.0) / 0
     with (
         detect_anomaly(),
-        pytest.raises(AnomalyError, match=r"op '\*' produced inf from finite inputs \(1e\+308 and a constant\)"),
+        pytest.raises(AnomalyError, match=r"op '\*' produced inf from finite inputs \(1e\+308 and the constant 10\.0\)"),
     ):
         Value(1e308) * 10
 

@@ -146,7 +146,8 @@ def test_values_use_slots_and_have_no_dict() -> None:
     assert not hasattr(a, "__dict__")
     with pytest.raises(AttributeError):
         a.colour = "red"  # type: ignore[attr-defined]
-    assert set(Value.__slots__) >= {"data", "grad", "label", "op", "parents", "local_grads"}
+    assert set(Value.__slots__) >= {"data", "grad", "label", "primitive", "parents", "local_grads"}
+    assert a.op == "" and a.const is None  # derived from the slots: the op record and a folded constant
 
 
 def test_label_is_settable() -> None:
@@ -234,7 +235,8 @@ def test_numpy_scalars_work_as_operands_on_either_side(
 ) -> None:
     v = Value(3.0)
     out = build(getattr(np, kind)(2), v)
-    assert type(out) is Value, f"{name} with numpy.{kind} returned {type(out).__name__}"
+    assert isinstance(out, Value), f"{name} with numpy.{kind} returned {type(out).__name__}"
+    assert out.const == 2.0 and type(out.const) is float  # folded as a plain float
     assert type(out.data) is float
     assert out.parents == (v,)
     assert out.data == pytest.approx(data, rel=1e-15)

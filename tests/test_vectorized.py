@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, define_op, dot
-from autograd.codegen import DOT, UNARY
 from nn import MLP, hinge_loss
 from nn.data import make_moons
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
@@ -153,16 +152,16 @@ def test_planned_layers_match_the_scalar_graphs(
 def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
     """MLP(2, [16, 16, 1]) on moons: three matrix products and two activation groups, whatever
     the width; the hinge loss's few ops run one by one."""
-    from autograd.vectorized import _Group
+    from autograd.vectorized import Layer, Rows, RowSlice
 
     model = MLP(2, [16, 16, 1], seed=0)
     tape = BatchTape(lambda v: (1 + -v[2] * model(v[:2])).relu(), model.parameters(),  # type: ignore[operator]
                      example=[0.0, 0.0, 1.0])
-    groups = [item for item in tape._plan.items if isinstance(item, _Group)]
-    assert [(g.kind, len(g.outs)) for g in groups] == [(DOT, 16), (UNARY, 16), (DOT, 16), (UNARY, 16), (DOT, 1)]
-    assert [g.weights.shape for g in groups if g.kind == DOT] == [(16, 2), (16, 16), (1, 16)]
-    assert all(g.reads[0] == "rows" for g in groups)  # each layer reads the previous matrix, no copying
-    assert len(tape._plan.items) - len(groups) == 4  # neg, *, 1 +, relu
+    groups = [item for item in tape.plan.items if isinstance(item, (Layer, Rows))]
+    assert [(type(g), len(g.outs)) for g in groups] == [(Layer, 16), (Rows, 16), (Layer, 16), (Rows, 16), (Layer, 1)]
+    assert [g.weights.shape for g in groups if isinstance(g, Layer)] == [(16, 2), (16, 16), (1, 16)]
+    assert all(isinstance(g.reads, RowSlice) for g in groups)  # each layer reads the previous matrix, no copying
+    assert len(tape.plan.items) - len(groups) == 4  # neg, *, 1 +, relu
     assert tape.describe().splitlines() == [
         "neg       -> one op on per-sample arrays",
         "16 x dot  -> one matrix product: weights (16, 2) @ inputs (2, batch) + biases",
@@ -171,7 +170,7 @@ def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
         "16 x relu -> one array op on (16, batch)",
         "1 x dot   -> one matrix product: weights (1, 16) @ inputs (16, batch) + biases",
         "*         -> one op on per-sample arrays",
-        "+ const   -> one op on per-sample arrays",
+        "+ 1       -> one op on per-sample arrays",
         "relu      -> one op on per-sample arrays",
     ]
 
