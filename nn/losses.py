@@ -11,9 +11,52 @@ from collections.abc import Sequence
 
 from autograd import Value
 
-__all__ = ["accuracy", "bce_with_logits", "cross_entropy", "hinge_loss", "log_softmax", "mse_loss", "softmax"]
+__all__ = [
+    "accuracy",
+    "argmax",
+    "bce_term",
+    "bce_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "hinge_term",
+    "log_softmax",
+    "mse_loss",
+    "mse_term",
+    "signed",
+    "softmax",
+]
 
 Scalar = Value | float
+
+
+# --- one sample's term of each loss: what the batch losses average, and what the vectorised
+# replay records (there the target is an input Value of the sample)
+
+
+def hinge_term(score: Value, label: Value | float) -> Value:
+    """micrograd's max-margin term ``relu(1 - label * score)`` for a label of ±1."""
+    return (1 + -label * score).relu()
+
+
+def bce_term(logit: Value, target: Value | float) -> Value:
+    """Binary cross-entropy on a raw score, ``softplus(z) - t * z``, for a target in [0, 1]."""
+    return logit.softplus() - target * logit
+
+
+def mse_term(pred: Value, target: Value | float) -> Value:
+    """The squared error ``(pred - target) ** 2``."""
+    d = pred - target
+    return d * d
+
+
+def signed(label: int) -> float:
+    """A 0/1 class label as the -1/+1 target of the hinge and mse losses."""
+    return 2.0 * label - 1.0
+
+
+def argmax(scores: Sequence[float]) -> int:
+    """The index of the largest score (the first, on a tie)."""
+    return max(range(len(scores)), key=scores.__getitem__)
 
 
 def _batch(xs: Value | Sequence[Scalar], what: str) -> list[Scalar]:
@@ -49,11 +92,7 @@ def mse_loss(preds: Value | Sequence[Scalar], targets: Value | Sequence[Scalar])
         2.5
     """
     p, t = _pair(preds, targets, ("preds", "targets"))
-    terms = []
-    for a, b in zip(p, t):
-        d = a - b if isinstance(a, Value) else Value(a) - b
-        terms.append(d * d)
-    return _mean(terms)
+    return _mean([mse_term(a if isinstance(a, Value) else Value(a), b) for a, b in zip(p, t)])
 
 
 def hinge_loss(scores: Value | Sequence[Value], labels: Sequence[float]) -> Value:
@@ -67,8 +106,7 @@ def hinge_loss(scores: Value | Sequence[Value], labels: Sequence[float]) -> Valu
     for yi, si in zip(y, s):
         if yi not in (-1, 1):
             raise ValueError(f"hinge_loss labels must be -1 or +1, got {yi!r}")
-        sv = si if isinstance(si, Value) else Value(si)
-        terms.append((1 + -float(yi) * sv).relu())  # micrograd's exact expression
+        terms.append(hinge_term(si if isinstance(si, Value) else Value(si), float(yi)))  # micrograd's expression
     return _mean(terms)
 
 
@@ -84,8 +122,7 @@ def bce_with_logits(logits: Value | Sequence[Value], targets: Sequence[float]) -
         tf = float(ti)  # type: ignore[arg-type]
         if not 0.0 <= tf <= 1.0:
             raise ValueError(f"bce_with_logits targets must be in [0, 1], got {ti!r}")
-        zv = zi if isinstance(zi, Value) else Value(zi)
-        terms.append(zv.softplus() - tf * zv)
+        terms.append(bce_term(zi if isinstance(zi, Value) else Value(zi), tf))
     return _mean(terms)
 
 
@@ -149,8 +186,7 @@ def accuracy(preds: Sequence[Value | float] | Sequence[Sequence[Value | float]],
     correct = 0
     for p, t in zip(preds, targets):
         if isinstance(p, Sequence):
-            scores = [_data(v) for v in p]
-            correct += max(range(len(scores)), key=scores.__getitem__) == t
+            correct += argmax([_data(v) for v in p]) == t
         else:
             correct += (_data(p) > 0) == (t > 0)
     return correct / len(preds)

@@ -9,11 +9,16 @@ parameter reached twice (shared) is listed once, under its first name. ``paramet
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from typing import Any
 
 from autograd import Value
+from nn.files import atomic_write
+
+FORMAT = "valuegrad-model"
+VERSION = 1
 
 __all__ = ["Module"]
 
@@ -90,11 +95,31 @@ class Module:
         for (_, p), f in zip(params, values):
             p.data = f
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write architecture and weights as JSON, atomically (see :func:`nn.save`)."""
-        from nn.io import save
+    @property
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module's architecture (``{}`` if unknown;
+        ``MLP`` gives its own, which is what lets ``nn.load`` rebuild it from a file alone)."""
+        return {}
 
-        save(self, path)
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this module's class name, ``config`` and weights as JSON, atomically.
+
+        Any module can be saved; ``nn.load(path)`` rebuilds an ``MLP`` from the file alone, and
+        ``nn.load(path, into=module)`` loads the weights into a module of the same class.
+
+        Raises:
+            ValueError: a weight is nan or infinite (the old file, if any, is left untouched).
+        """
+        state = self.state_dict()
+        bad = [name for name, v in state.items() if not math.isfinite(v)]
+        if bad:
+            raise ValueError(
+                f"refusing to save: {len(bad)} weight(s) are not finite (first: {bad[0]!r} = {state[bad[0]]!r}); "
+                "the model has diverged, try a smaller learning rate"
+            )
+        architecture = {"type": type(self).__name__, **self.config}
+        doc = {"format": FORMAT, "version": VERSION, "architecture": architecture, "state_dict": state}
+        atomic_write(path, json.dumps(doc, indent=1, allow_nan=False))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.num_parameters()} parameters)"

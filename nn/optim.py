@@ -17,9 +17,19 @@ from typing import Any
 
 from autograd import Value
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "micrograd_lr"]
 
 LearningRate = float | Callable[[int], float]
+
+
+def micrograd_lr(steps: int) -> Callable[[int], float]:
+    """micrograd's learning-rate schedule for a run of ``steps`` steps: ``1.0 - 0.9 * k / steps``
+    at step ``k`` (from 1.0 down towards 0.1).
+
+        >>> micrograd_lr(100)(50)
+        0.55
+    """
+    return lambda k: 1.0 - 0.9 * k / steps
 
 
 def _real(name: str, x: object, low: float = 0.0) -> float:

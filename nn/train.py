@@ -5,16 +5,44 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from autograd import Value, gc_relaxed, no_grad
 from autograd.compiled import Tape, TapeMismatchError
 from nn.layers import MLP
-from nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, mse_loss
-from nn.optim import SGD, Adam, Optimizer
+from nn.losses import (
+    accuracy,
+    argmax,
+    bce_term,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    hinge_term,
+    mse_loss,
+    mse_term,
+    signed,
+)
+from nn.optim import SGD, Adam, Optimizer, micrograd_lr
 
-__all__ = ["LOSSES", "History", "make_optimizer", "predict_classes", "train"]
+__all__ = ["LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "train"]
 
-LOSSES = ("hinge", "bce", "cross_entropy", "mse")
+
+class Loss(NamedTuple):
+    """A training loss: its batch form, one sample's term (for the vectorised replay; None where
+    the graph depends on the data) and the target the term takes for a class label."""
+
+    batch: Callable[[list[Value], Sequence[float]], Value]
+    term: Callable[[Value, Value], Value] | None
+    target: Callable[[int], float]
+
+
+LOSSES: dict[str, Loss] = {
+    "hinge": Loss(hinge_loss, hinge_term, signed),
+    "bce": Loss(bce_with_logits, bce_term, float),
+    "cross_entropy": Loss(cross_entropy, None, float),  # type: ignore[arg-type]
+    "mse": Loss(mse_loss, mse_term, signed),
+}
+"""Every loss ``train`` knows, by the name the CLI uses."""
 
 
 @dataclass
@@ -39,12 +67,8 @@ def _batch_loss(
         flat = [v for row in rows for v in row]
     else:
         flat = [o if isinstance(o, Value) else o[0] for o in outputs]
-        if loss == "hinge":
-            value = hinge_loss(flat, [2 * t - 1 for t in y])
-        elif loss == "bce":
-            value = bce_with_logits(flat, [float(t) for t in y])
-        else:
-            value = mse_loss(flat, [2.0 * t - 1.0 for t in y])
+        spec = LOSSES[loss]
+        value = spec.batch(flat, [spec.target(t) for t in y])
     if l2:
         value = value + _l2_term(model.parameters(), l2)
     return value, flat
@@ -108,7 +132,7 @@ def train(
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
     params = model.parameters()
-    opt = optimizer if optimizer is not None else SGD(params, lr=lambda k: 1.0 - 0.9 * k / steps)
+    opt = optimizer if optimizer is not None else SGD(params, lr=micrograd_lr(steps))
     rng = random.Random(seed)
     full_batch = batch_size is None or batch_size >= len(X)
     if vectorized:
@@ -155,23 +179,6 @@ def _step_and_record(opt: Optimizer, history: History, k: int, value: float, acc
         on_step(k, value, acc, lr)
 
 
-def _plus_minus_one(t: int) -> float:
-    return 2.0 * t - 1.0
-
-
-_PER_SAMPLE_TARGET: dict[str, Callable[[int], float]] = {"hinge": _plus_minus_one, "bce": float, "mse": _plus_minus_one}
-
-
-def _per_sample_loss(loss: str, score: Value, target: Value) -> Value:
-    """One sample's term of ``nn.losses``' loss, with the target as an input Value."""
-    if loss == "hinge":
-        return (1 + -target * score).relu()
-    if loss == "bce":
-        return score.softplus() - target * score
-    d = score - target
-    return d * d
-
-
 def _train_vectorized(
     model: MLP, X: Sequence[Sequence[float]], y: Sequence[int], loss: str, opt: Optimizer, steps: int,
     batch_size: int | None, l2: float, rng: random.Random,
@@ -179,7 +186,8 @@ def _train_vectorized(
 ) -> History:
     from autograd.vectorized import BatchTape
 
-    if loss not in _PER_SAMPLE_TARGET:
+    term = LOSSES[loss].term
+    if term is None:
         raise ValueError(f"vectorized training supports the hinge, bce and mse losses, got {loss!r} "
                          "(cross-entropy's max-shift depends on the data, so it cannot be recorded)")
     n_in = len(X[0])
@@ -190,9 +198,9 @@ def _train_vectorized(
         score = out if isinstance(out, Value) else out[0]
         if not isinstance(out, Value) and len(out) != 1:
             raise ValueError(f"vectorized training with the {loss} loss needs a model with one output, got {len(out)}")
-        return _per_sample_loss(loss, score, v[n_in]), [score]
+        return term(score, v[n_in]), [score]
 
-    to_target = _PER_SAMPLE_TARGET[loss]
+    to_target = LOSSES[loss].target
     rows = [[*map(float, x), to_target(t)] for x, t in zip(X, y)]
     tape = BatchTape(per_sample, params, example=rows[0], regularizer=(lambda: _l2_term(params, l2)) if l2 else None)
     history = History(vectorized=True)
@@ -218,15 +226,14 @@ def predict_classes(model: MLP, X: Sequence[Sequence[float]]) -> list[int]:
         if isinstance(o, Value):
             out.append(int(o.data > 0))
         else:
-            scores = [v.data for v in o]
-            out.append(max(range(len(scores)), key=scores.__getitem__))
+            out.append(argmax([v.data for v in o]))
     return out
 
 
 def make_optimizer(name: str, params: list[Value], lr: float | None, steps: int) -> Optimizer:
     """``'sgd'`` (micrograd's decaying rate unless ``lr`` is given) or ``'adam'`` (default lr 0.01)."""
     if name == "sgd":
-        return SGD(params, lr=lr if lr is not None else (lambda k: 1.0 - 0.9 * k / steps))
+        return SGD(params, lr=lr if lr is not None else micrograd_lr(steps))
     if name == "adam":
         return Adam(params, lr=lr if lr is not None else 0.01)
     raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")

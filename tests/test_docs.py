@@ -47,7 +47,7 @@ DOCS = REPO / "docs"
 PAGES: list[Path] = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
 
 #: At most this many blocks may carry a skip-test marker, across all pages.
-MAX_SKIPPED = 6
+MAX_SKIPPED = 5
 
 PYTHON_LANGS = frozenset({"python", "py", "pycon"})
 SHELL_LANGS = frozenset({"bash", "sh", "shell"})
@@ -68,7 +68,6 @@ class Block:
     line: int  # 1-based line number of the opening fence
     lang: str  # the info string's first word, lower case ('' if none)
     code: str  # the content, with the fence's indentation removed
-    end: int  # 1-based line number of the closing fence
     skip: str | None = None  # the skip-test reason, if marked
     expected: str | None = None  # expected stdout, from the output block that follows
     output_of: Block | None = None  # for an output block: the block whose output it is
@@ -82,7 +81,7 @@ class Block:
         """'doctest', 'python', 'shell', 'output' (another block's expected stdout), 'shown' or 'unknown'."""
         if self.lang in PYTHON_LANGS:
             first = next((ln.strip() for ln in self.code.splitlines() if ln.strip()), "")
-            return "doctest" if first.startswith(">>>") else "python"
+            return "doctest" if first.startswith(">>>") or self.lang == "pycon" else "python"
         if self.lang in SHELL_LANGS:
             return "shell"
         if self.lang in OUTPUT_LANGS:
@@ -153,7 +152,7 @@ def parse(path: Path) -> Page:
         if j == len(lines):
             page.problems.append(f"{name}:{i + 1}: code block is never closed")
         body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1:j]]
-        block = Block(name, i + 1, lang, "\n".join(body) + "\n", j + 1)
+        block = Block(name, i + 1, lang, "\n".join(body) + "\n")
         if pending_skip is not None:
             block.skip = pending_skip[1]
             pending_skip = None
@@ -177,6 +176,8 @@ def parse(path: Path) -> Page:
         if block.kind == "shell" and block.skip is None and PIP_INSTALL.search(block.code):
             page.problems.append(f"{block.id}: a block that installs packages must be marked "
                                  "<!-- skip-test: installs packages -->")
+        if block.lang == "pycon" and not block.code.lstrip().startswith(">>> "):
+            page.problems.append(f"{block.id}: a pycon block is a doctest and starts with '>>> '")
         if block.kind == "output" and block.skip is not None:
             page.problems.append(f"{block.id}: mark the block whose output this is, not the output")
     return page
@@ -198,14 +199,19 @@ class PageRun:
 
     workdir: Path
     namespace: dict[str, Any]
-    outcomes: dict[int, str] = field(default_factory=dict)  # block line -> 'passed'/'failed'/'skipped'
+    outcomes: dict[int, str] = field(default_factory=dict)  # line -> passed, failed, wrong output, skipped
 
 
 _RUNS: dict[str, PageRun] = {}
 
 
-class BlockFailed(AssertionError):
-    """A block raised, exited non-zero, or printed something other than its documented output."""
+class BlockError(AssertionError):
+    """A block raised or exited non-zero (``completed=False``: the blocks after it are skipped), or it
+    ran to its end but printed something other than its documented output (``completed=True``)."""
+
+    def __init__(self, message: str, completed: bool = False) -> None:
+        super().__init__(message)
+        self.completed = completed
 
 
 def _page_run(page: str, tmp_path_factory: pytest.TempPathFactory) -> PageRun:
@@ -229,18 +235,19 @@ def check_output(block: Block, actual: str) -> None:
     got = _normalise(actual)
     if block.expected is None:
         if got:
-            raise BlockFailed(f"{block.id} printed output, so follow it with a ```text block showing it:\n{got}")
+            raise BlockError(f"{block.id} printed output, so follow it with a ```text block showing it:\n{got}",
+                              completed=True)
         return
     want = _normalise(block.expected)
     if doctest.OutputChecker().check_output(want, got, doctest.ELLIPSIS):
         return
     diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), "documented", "printed", lineterm=""))
-    raise BlockFailed(f"{block.id}: the output differs from the documented output:\n{diff}")
+    raise BlockError(f"{block.id}: the output differs from the documented output:\n{diff}", completed=True)
 
 
 def _run_python(block: Block, namespace: dict[str, Any]) -> str:
-    # pad so that tracebacks give the line numbers of the Markdown page
-    code = compile("\n" * block.line + block.code, block.page, "exec")
+    # pad so that tracebacks give the page's own line numbers (and show its lines: the path is absolute)
+    code = compile("\n" * block.line + block.code, str(REPO / block.page), "exec")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, namespace)
@@ -254,8 +261,8 @@ def _run_doctest(block: Block, namespace: dict[str, Any]) -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     result = runner.run(test, out=report.write, clear_globs=False)
     if result.failed:
-        raise BlockFailed(f"{block.id}: {result.failed} of {result.attempted} doctest examples failed\n"
-                          f"{report.getvalue()}")
+        raise BlockError(f"{block.id}: {result.failed} of {result.attempted} doctest examples failed\n"
+                          f"{report.getvalue()}", completed=True)  # doctest goes on after a failing example
 
 
 def _run_shell(block: Block, workdir: Path) -> str:
@@ -265,7 +272,7 @@ def _run_shell(block: Block, workdir: Path) -> str:
     result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.code], cwd=workdir, env=env,
                             capture_output=True, text=True, timeout=TIMEOUT_S)
     if result.returncode != 0:
-        raise BlockFailed(f"{block.id}: exited with code {result.returncode}\n"
+        raise BlockError(f"{block.id}: exited with code {result.returncode}\n"
                           f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
     return result.stdout
 
@@ -284,22 +291,33 @@ def _execute(block: Block, run: PageRun) -> None:
     except DotNotFoundError:
         run.outcomes[block.line] = "skipped"
         pytest.skip(f"{block.id} needs the Graphviz dot program, which is not installed")
-    except BlockFailed:
-        run.outcomes[block.line] = "failed"
+    except BlockError as exc:
+        run.outcomes[block.line] = "wrong output" if exc.completed else "failed"
         raise
     except Exception as exc:
         run.outcomes[block.line] = "failed"
-        raise BlockFailed(f"{block.id} raised {type(exc).__name__}:\n{traceback.format_exc()}") from exc
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:  # from the block's own frame on
+            tb = tb.tb_next
+        trace = "".join(traceback.format_exception(type(exc), exc, tb))
+        raise BlockError(f"{block.id} raised {type(exc).__name__}:\n{trace}") from exc
     run.outcomes[block.line] = "passed"
+
+
+def _attempt(block: Block, run: PageRun) -> str | None:
+    """Run a block: None if it passed, else why it failed (outside an except clause, so pytest.fail
+    shows no chained traceback). pytest's skip passes through."""
+    try:
+        _execute(block, run)
+    except BlockError as exc:
+        return str(exc)
+    return None
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.id for b in RUNNABLE])
 def test_code_block(block: Block, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     if block.skip is not None:
-        pytest.skip(f"skip-test: {block.skip}")
-    problems = parse(REPO / block.page).problems
-    if problems:
-        pytest.fail("the page breaks the code-block convention:\n" + "\n".join(problems), pytrace=False)
+        pytest.skip(f"{block.id} is marked skip-test: {block.skip}")
     run = _page_run(block.page, tmp_path_factory)
     monkeypatch.chdir(run.workdir)
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -310,17 +328,16 @@ def test_code_block(block: Block, tmp_path_factory: pytest.TempPathFactory, monk
     for before in earlier:
         if before.line not in run.outcomes:  # this block was selected on its own: run what it builds on
             try:
-                _execute(before, run)
+                failure = _attempt(before, run)
             except pytest.skip.Exception:
-                pass
-            except BlockFailed as exc:
-                pytest.fail(f"{before.id}, which {block.id} builds on, failed:\n{exc}", pytrace=False)
-        if run.outcomes[before.line] == "failed":
+                continue
+            if failure is not None and run.outcomes[before.line] == "failed":
+                pytest.fail(f"{before.id}, which {block.id} builds on, failed:\n{failure}", pytrace=False)
+        elif run.outcomes[before.line] == "failed":
             pytest.skip(f"{before.id}, which this block builds on, failed")
-    try:
-        _execute(block, run)
-    except BlockFailed as exc:
-        pytest.fail(str(exc), pytrace=False)
+    failure = _attempt(block, run)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
 
 
 # --- the pages as a whole ---------------------------------------------------------------------
@@ -377,7 +394,17 @@ def test_every_page_is_in_the_nav() -> None:
     assert nav, "mkdocs.yml has no nav"
     listed = set(re.findall(r"([\w./-]+\.md)\s*$", nav.group("body"), re.MULTILINE))
     pages = {p.name for p in DOCS.glob("*.md")}
-    assert pages == listed, f"docs pages missing from the nav: {pages - listed}; nav entries without a page: {listed - pages}"
+    assert pages == listed, f"pages not in the nav: {pages - listed}; nav entries without a page: {listed - pages}"
+
+
+def test_the_project_layout_names_existing_paths() -> None:
+    """The first column of the layout table in docs/development.md names files and folders that exist."""
+    text = (DOCS / "development.md").read_text(encoding="utf-8")
+    rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    paths = [p for row in rows for p in re.findall(r"`([^`]+)`", row.split("|")[1])]
+    assert len(paths) >= 15, paths
+    missing = [p for p in paths if not (REPO / p).exists()]
+    assert not missing, f"docs/development.md lists paths that do not exist: {missing}"
 
 
 def test_performance_page_cites_the_committed_benchmark_run() -> None:
@@ -391,6 +418,11 @@ def test_performance_page_cites_the_committed_benchmark_run() -> None:
         f"docs/performance.md discusses another run than benchmarks/results.md ({run.group('run')}): "
         "update the numbers quoted in its prose"
     )
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    summary = readme[readme.index("**[Performance]"):].split("\n\n")[0]
+    ratios = re.findall(r"[\d,.]+×", summary)
+    assert ratios, "README.md's performance paragraph quotes no speed-ups"
+    assert all(r in performance for r in ratios), f"README.md quotes speed-ups that docs/performance.md lacks: {ratios}"
 
 
 def test_mkdocs_build_is_strict_clean(tmp_path: Path) -> None:

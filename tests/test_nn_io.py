@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,20 @@ def test_save_refuses_non_finite_weights_and_leaves_the_old_file(tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left behind
 
 
-def test_save_refuses_non_mlp_modules(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="supports MLP models, got Neuron"):
-        nn.save(nn.Neuron(2), tmp_path / "n.json")
+def test_any_module_saves_and_loads_into_an_instance_of_its_class(tmp_path: Path) -> None:
+    neuron = nn.Neuron(2, rng=random.Random(0))
+    neuron.b.data = 0.25
+    path = tmp_path / "n.json"
+    nn.save(neuron, path)
+    with pytest.raises(ValueError, match=r"holds a 'Neuron', which load\(\) cannot rebuild by itself"):
+        nn.load(path)
+    with pytest.raises(ValueError, match="holds a Neuron, not a MLP"):
+        nn.load(path, into=_model())
+    fresh = nn.Neuron(2, rng=random.Random(1))
+    assert nn.load(path, into=fresh) is fresh
+    assert [p.data for p in fresh.parameters()] == [p.data for p in neuron.parameters()]
+    with pytest.raises(TypeError, match="save\\(\\) needs a Module, got dict"):
+        nn.save({}, path)  # type: ignore[arg-type]
 
 
 def _write(tmp_path: Path, doc: object) -> Path:
