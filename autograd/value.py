@@ -400,7 +400,7 @@ def _node_with_modes(
     v.primitive = prim
     v.parents = parents
     v.local_grads = local_grads
-    if const is not None or isinstance(v, TracedValue):
+    if isinstance(v, FoldedValue):  # a TracedValue has the slot too: None when nothing was folded
         v.const = const
     return v
 

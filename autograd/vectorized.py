@@ -40,7 +40,7 @@ from autograd.ops import DOT, Primitive
 from autograd.tape import Instruction, Program, SlotKind
 from autograd.value import Value
 
-__all__ = ["BatchTape", "Layer", "Plan", "Rows", "RowSlice", "Stacked"]
+__all__ = ["BatchTape", "Layer", "Plan", "RowSlice", "Rows", "Stacked"]
 
 
 def _numpy() -> Any:
@@ -168,19 +168,20 @@ class Plan:
         leaves = [*weights.ravel().tolist(), *(biases.tolist() if biases is not None else [])]
         group = Layer(gid, [ins.out for ins in members], self._reads(list(xs)), any(self.needs[x] for x in xs),
                       weights=weights, biases=biases, unique=len(set(leaves)) == len(leaves))
-        return self._add(group)
+        self._add(group)
+        return group
 
     def _rows(self, members: list[Instruction]) -> Rows:
         parents = [ins.inputs[0] for ins in members]
         group = Rows(len(self.groups), [ins.out for ins in members], self._reads(parents),
                      any(self.needs[p] for p in parents), members[0].primitive, members[0].const)
-        return self._add(group)
+        self._add(group)
+        return group
 
-    def _add(self, group: Any) -> Any:
+    def _add(self, group: Group) -> None:
         self.groups.append(group)
         for row, o in enumerate(group.outs):
             self.where[o] = (group.gid, row)
-        return group
 
     def _reads(self, slots: list[int]) -> Read:
         located = [self.where.get(s) for s in slots]

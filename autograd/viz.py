@@ -115,7 +115,7 @@ def _as_set(highlight: Value | Iterable[Value] | None) -> set[int]:
         return set()
     if hasattr(highlight, "local_grads"):
         return {id(highlight)}
-    items = list(highlight)  # type: ignore[arg-type]
+    items = list(highlight)
     for v in items:
         require_value(v, "draw_dot highlight")
     return {id(v) for v in items}

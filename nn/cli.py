@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import os
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from nn.data import DATASETS
+from nn.files import atomic_write
 from nn.io import load
 from nn.layers import ACTIVATIONS, MLP
 from nn.train import LOSSES, History, make_optimizer, predict_classes, train
@@ -96,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive_int, default=None, help="default: the whole data set")
     t.add_argument("--vectorized", action="store_true",
                    help="replay one sample's step across each batch with NumPy (needs valuegrad[fast]; "
-                        "hinge, bce or mse loss)")
+                        "the losses with a per-sample term: hinge, bce or mse)")
     t.add_argument("--seed", type=int, default=1337, help="seeds the data, the weights and the batches")
     t.add_argument("--out", default=None, help="output folder (default runs/<dataset>-<timestamp>)")
     p = sub.add_parser("predict", help="print a saved model's prediction for one point")
@@ -130,34 +132,17 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+class _RefusedError(Exception):
+    """A bad argument found before training: one line on stderr and exit code 2."""
+
+
 def _train(args: argparse.Namespace) -> int:
-    multiclass = args.dataset in MULTICLASS
-    loss = args.loss or ("cross_entropy" if multiclass else "hinge")
-    make = DATASETS[args.dataset]
-    kwargs: dict[str, Any] = {"seed": args.seed}
-    if args.noise is not None:
-        kwargs["noise"] = args.noise
     try:
-        X, y = make(args.samples, **kwargs)
-    except ValueError as e:
+        X, y, loss = _dataset(args)
+    except _RefusedError as e:
         print(f"valuegrad: error: {e}", file=sys.stderr)
         return 2
-    n_classes = max(y) + 1
-    if n_classes > 2 and loss != "cross_entropy":
-        print(f"valuegrad: error: --dataset {args.dataset} has {n_classes} classes; use --loss cross_entropy",
-              file=sys.stderr)
-        return 2
-    if args.vectorized:
-        if loss == "cross_entropy":
-            print("valuegrad: error: --vectorized supports the hinge, bce and mse losses (cross-entropy's "
-                  "max-shift depends on the data, so it cannot be recorded)", file=sys.stderr)
-            return 2
-        try:
-            import numpy  # noqa: F401
-        except ImportError:
-            print("valuegrad: error: --vectorized needs NumPy: pip install 'valuegrad[fast]'", file=sys.stderr)
-            return 2
-    n_out = n_classes if loss == "cross_entropy" else 1
+    n_out = max(y) + 1 if loss == "cross_entropy" else 1
     model = MLP(2, [*args.hidden, n_out], activation=args.activation, seed=args.seed)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.steps)
     out = args.out or os.path.join("runs", f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -173,12 +158,41 @@ def _train(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
-    final_acc = _accuracy(model, X, y)
     how = ("vectorised replay" if history.vectorized else "compiled replay" if history.compiled
            else "graphs built each step")
     print(f"valuegrad: {args.steps} steps in {elapsed:.1f} s ({how}); final loss {history.loss[-1]:.4f}, "
-          f"training accuracy {final_acc:.1%}")
+          f"training accuracy {_accuracy(model, X, y):.1%}")
+    _write_run(out, history, model, X, y)
+    return 0
 
+
+def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int], str]:
+    """The data set and the loss, after every check that can be made before training."""
+    loss = args.loss or ("cross_entropy" if args.dataset in MULTICLASS else "hinge")
+    kwargs: dict[str, Any] = {"seed": args.seed}
+    if args.noise is not None:
+        kwargs["noise"] = args.noise
+    try:
+        X, y = DATASETS[args.dataset](args.samples, **kwargs)
+    except ValueError as e:
+        raise _RefusedError(str(e)) from None
+    n_classes = max(y) + 1
+    if n_classes > 2 and loss != "cross_entropy":
+        raise _RefusedError(f"--dataset {args.dataset} has {n_classes} classes; use --loss cross_entropy")
+    if args.vectorized:
+        if LOSSES[loss].term is None:
+            names = [k for k, v in LOSSES.items() if v.term is not None]
+            raise _RefusedError(f"--vectorized supports the {', '.join(names[:-1])} and {names[-1]} losses "
+                           f"({loss}'s graph depends on the data, so it cannot be recorded)")
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            raise _RefusedError("--vectorized needs NumPy: pip install 'valuegrad[fast]'") from None
+    return X, y, loss
+
+
+def _write_run(out: str, history: History, model: MLP, X: list[list[float]], y: list[int]) -> None:
+    """Everything a finished run writes into its folder."""
     _write_metrics(os.path.join(out, "metrics.csv"), history)
     try:
         model.save(os.path.join(out, "model.json"))
@@ -191,7 +205,6 @@ def _train(args: argparse.Namespace) -> int:
             print(f"valuegrad: skipped {name}: {e.name or 'matplotlib'} is not installed "
                   f"(pip install 'valuegrad[train]')", file=sys.stderr)
     print(f"valuegrad: wrote {out}/ (model.json, metrics.csv, loss.png, decision_boundary.png)")
-    return 0
 
 
 def _accuracy(model: MLP, X: list[list[float]], y: list[int]) -> float:
@@ -220,11 +233,12 @@ def _progress(steps: int) -> tuple[Any, Any]:
 
 
 def _write_metrics(path: str, history: History) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["step", "loss", "accuracy", "lr"])
-        for k, (loss, acc, lr) in enumerate(zip(history.loss, history.accuracy, history.lr)):
-            w.writerow([k, repr(loss), repr(acc), repr(lr)])
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(["step", "loss", "accuracy", "lr"])
+    for k, (loss, acc, lr) in enumerate(zip(history.loss, history.accuracy, history.lr)):
+        w.writerow([k, repr(loss), repr(acc), repr(lr)])
+    atomic_write(path, text.getvalue())
 
 
 def _pyplot() -> Any:

@@ -168,7 +168,7 @@ def test_forward_anomaly_mentions_a_folded_constant() -> None:
         Value(1.0) / 0
     with (
         detect_anomaly(),
-        pytest.raises(AnomalyError, match=r"op '\*' produced inf from finite inputs \(1e\+308 and the constant 10\.0\)"),
+        pytest.raises(AnomalyError, match=r"op '\*' produced inf from finite inputs \(1e\+308 and the constant 10\.0"),
     ):
         Value(1e308) * 10
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from autograd import Tape, Value, define_op, dot, draw_dot
-from autograd.explain import explain
 from autograd.backward import topological_order
 from autograd.display import op_text
+from autograd.explain import explain
 from autograd.ops import REGISTRY, Primitive, node_partials
 from autograd.vectorized import BatchTape
 from tests.strategies import OPS, user_affine, user_sin

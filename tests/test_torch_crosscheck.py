@@ -104,7 +104,13 @@ def _dot(a: T, b: T, c: float) -> T:
     return a + a * b + b * c  # dot([a, b], [b, c], a): bias first, then each product in order
 
 
-TORCH_OPS: dict[str, Callable[[Any, Any, float], Any]] = {**OPS, "dot": _dot}
+TORCH_OPS: dict[str, Callable[[Any, Any, float], Any]] = {
+    **OPS,
+    "dot": _dot,
+    # the user-defined ops of the strategies, written with torch's own functions
+    "user_sin": lambda a, b, c: T(a.t.sin()),
+    "user_affine": lambda a, b, c: a * b.tanh() + a,
+}
 
 
 def _leaves(xs: list[float]) -> list[Any]:
