@@ -10,9 +10,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Iterator
-from typing import NamedTuple
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from autograd.display import name_of
 from autograd.modes import MODE, AnomalyError

@@ -14,10 +14,9 @@ sub-expressions. Ops with a restricted domain are wrapped in guards (``log(x*x +
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import math
 from typing import Any
 
 import numpy as np

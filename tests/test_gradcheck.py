@@ -7,8 +7,7 @@ import math
 import pytest
 from hypothesis import assume, given
 
-from autograd import GradcheckError, Value, define_op, gradcheck, gradgradcheck
-from autograd import ops
+from autograd import GradcheckError, Value, define_op, gradcheck, gradgradcheck, ops
 from autograd.value import record_node
 from tests.strategies import NO_DEADLINE, OPS, crosses_kink, programs, run_program
 
