@@ -17,7 +17,7 @@ from typing import Any
 from nn.layers import MLP
 from nn.module import FORMAT, VERSION, Module
 
-__all__ = ["FORMAT", "VERSION", "load", "save"]
+__all__ = ["FORMAT", "VERSION", "load", "load_metadata", "save"]
 
 
 def save(model: Module, path: str | os.PathLike[str]) -> None:
@@ -69,6 +69,26 @@ def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
     except (TypeError, ValueError) as e:
         raise ValueError(f"{where}: {e}") from None
     return model
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``metadata`` a model file was saved with (``model.save(path, metadata=...)``), or ``{}``.
+
+    Raises:
+        ValueError: the file is not valid JSON, not a valuegrad model, or its metadata is not an object.
+    """
+    where = os.fspath(path)
+    try:
+        with open(where, encoding="utf-8") as f:
+            doc = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"{where}: not a valuegrad model file (expected \"format\": \"{FORMAT}\")")
+    metadata = doc.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{where}: \"metadata\" must be an object, got {type(metadata).__name__}")
+    return metadata
 
 
 def _build(where: str, arch: dict[str, Any]) -> Module:

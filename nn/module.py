@@ -101,11 +101,13 @@ class Module:
         ``MLP`` gives its own, which is what lets ``nn.load`` rebuild it from a file alone)."""
         return {}
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
         """Write this module's class name, ``config`` and weights as JSON, atomically.
 
         Any module can be saved; ``nn.load(path)`` rebuilds an ``MLP`` from the file alone, and
         ``nn.load(path, into=module)`` loads the weights into a module of the same class.
+        ``metadata`` (JSON-serialisable: class names, the input standardisation, ...) is stored
+        alongside; ``nn.io.load_metadata(path)`` reads it back.
 
         Raises:
             ValueError: a weight is nan or infinite (the old file, if any, is left untouched).
@@ -118,7 +120,11 @@ class Module:
                 "the model has diverged, try a smaller learning rate"
             )
         architecture = {"type": type(self).__name__, **self.config}
-        doc = {"format": FORMAT, "version": VERSION, "architecture": architecture, "state_dict": state}
+        doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "architecture": architecture, "state_dict": state}
+        if metadata is not None:
+            if not isinstance(metadata, dict):
+                raise TypeError(f"save() metadata must be a dict, got {type(metadata).__name__}")
+            doc["metadata"] = metadata
         atomic_write(path, json.dumps(doc, indent=1, allow_nan=False))
 
     def __repr__(self) -> str:
