@@ -27,7 +27,8 @@ from autograd.functional import (
     value_and_grad,
 )
 from autograd.modes import AnomalyError, detect_anomaly, gc_relaxed, is_grad_enabled, no_grad, trace_origins
-from autograd.value import Value, dot
+from autograd.stepper import Stepper
+from autograd.value import Value, dot, logsumexp, select
 from autograd.viz import DotNotFoundError, draw_dot
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "DotNotFoundError",
     "GradcheckError",
     "Step",
+    "Stepper",
     "Tape",
     "TapeMismatchError",
     "Value",
@@ -53,7 +55,9 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jvp",
+    "logsumexp",
     "no_grad",
+    "select",
     "topological_order",
     "trace_origins",
     "value_and_grad",

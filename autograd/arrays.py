@@ -74,6 +74,19 @@ class NumpyNamespace:
         out = np.where(x == 0.0, at, out)
         return np.where(x != x, x, out)
 
+    def floor(self, x: Any) -> Any:
+        return self.np.floor(x)
+
+    def logsumexp(self, xs: Any) -> Any:
+        """``log(sum(exp(x)))`` over the arrays ``xs`` entry by entry, shifted by their max."""
+        np = self.np
+        stacked = np.stack(np.broadcast_arrays(*xs))
+        m = np.max(stacked, axis=0)
+        finite = np.isfinite(m)
+        shift = np.where(finite, m, 0.0)
+        out = shift + np.log(np.sum(np.exp(stacked - shift), axis=0))
+        return np.where(finite, out, m)  # all -inf: -inf; an inf: inf; a nan: nan (max keeps it)
+
     def elementwise(self, f: Any, *xs: Any) -> Any:
         """``f`` (a function of floats) applied entry by entry, broadcasting ``xs``."""
         return self.np.vectorize(f, otypes=[float])(*xs)

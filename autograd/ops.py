@@ -583,6 +583,72 @@ DOT = register(Primitive(
 ))
 
 
+# ``logsumexp``: ``log(sum(exp(x_i)))`` of any number of inputs as one node, with the max shift
+# inside the op (so it is stable for logits of ±1000 and the graph does not depend on the data).
+# d/dx_i = softmax_i = exp(x_i - out), written with the helpers: on Values it is differentiable
+# again (through ``out``), on arrays it is one array op per input.
+
+
+def _logsumexp(*xs: float) -> float:
+    m = -INF
+    for x in xs:
+        if x != x:
+            return NAN
+        if x > m:
+            m = x
+    if m == -INF or m == INF:  # all -inf: -inf; any +inf: inf
+        return m
+    total = 0.0
+    for x in xs:
+        total += math.exp(x - m)
+    return m + math.log(total)
+
+
+def _logsumexp_array(*xs: Any) -> Any:
+    ns = next(namespace_of(x) for x in xs if namespace_of(x) is not None)
+    return ns.logsumexp(xs)
+
+
+LOGSUMEXP = register(Primitive(
+    "logsumexp", _logsumexp, lambda *xs_out: tuple(exp(x - xs_out[-1]) for x in xs_out[:-1]), arity=None,
+    array_forward=_logsumexp_array,
+    sympy=lambda *xs: _sympy().log(sum(_sympy().exp(x) for x in xs)),
+))
+
+
+# ``select``: ``values[index]`` as one node, the index (a class label, say) being an input too, so
+# one recorded graph serves every label. d/d index = 0, d/d value_i = 1 where i == index, else 0.
+
+
+def _select(index: float, *values: float) -> float:
+    i = int(index) if index == index and 0 <= index < len(values) else -1
+    return values[i] if i >= 0 and i == index else NAN
+
+
+def _select_partials(index: Any, *values_out: Any) -> tuple[Any, ...]:
+    k = len(values_out) - 1
+    if isinstance(index, float) or namespace_of(index) is None:  # a float or a Value
+        at = index if isinstance(index, float) else index.data
+        return (0.0, *(1.0 if at == i else 0.0 for i in range(k)))
+    return (0.0, *((index == i) * 1.0 for i in range(k)))
+
+
+def _select_array(index: Any, *values: Any) -> Any:
+    ns = next(namespace_of(x) for x in (index, *values) if namespace_of(x) is not None)
+    out = values[0] * (index == 0)
+    for i in range(1, len(values)):
+        out = ns.where(index == i, values[i], out)
+    return ns.where((index >= 0) & (index < len(values)) & (index == ns.floor(index)), out, NAN)
+
+
+SELECT = register(Primitive(
+    "select", _select, _select_partials, arity=None,
+    array_forward=_select_array,
+    sympy=lambda index, *values: _sympy().Piecewise(
+        *((v, _sympy().Eq(index, i)) for i, v in enumerate(values)), (_sympy().nan, True)),
+))
+
+
 def _sympy() -> Any:
     import sympy  # type: ignore[import-untyped]
 

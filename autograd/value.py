@@ -34,7 +34,7 @@ from autograd.ops import Primitive, as_float
 if TYPE_CHECKING:
     from autograd.stepper import Stepper
 
-__all__ = ["FoldedValue", "TracedValue", "Value", "as_float", "dot", "record_node"]
+__all__ = ["FoldedValue", "TracedValue", "Value", "as_float", "dot", "logsumexp", "record_node", "select"]
 
 _new = object.__new__
 _NO_PARENTS: tuple[Value, ...] = ()
@@ -458,3 +458,55 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
     if not parents:  # an empty sum with no bias is the constant 0.0, a leaf
         return Value(acc)
     return _node(acc, ops.DOT, tuple(parents), tuple(grads))
+
+
+def _as_values(xs: Sequence[Value | float], who: str) -> tuple[Value, ...]:
+    if isinstance(xs, Value) or isinstance(xs, (str, bytes)) or not hasattr(xs, "__len__"):
+        raise TypeError(f"{who} takes a list of Values or numbers, got {type(xs).__name__}")
+    out = []
+    for i, x in enumerate(xs):
+        if isinstance(x, Value):
+            out.append(x)
+            continue
+        f = as_float(x)
+        if f is None:
+            raise TypeError(f"{who} entry {i} must be a Value or a real number, got {type(x).__name__}")
+        out.append(Value(f))
+    return tuple(out)
+
+
+def logsumexp(values: Sequence[Value | float]) -> Value:
+    """``log(exp(z0) + exp(z1) + ...)`` as one node, op ``'logsumexp'``, stable for any logits.
+
+    The largest input is subtracted inside the op, so logits of ±1000 give finite results and the
+    graph is the same whatever the data (a compiled ``Tape`` can record it). ``-inf`` entries are
+    allowed; all ``-inf`` gives ``-inf``. Local gradients are the softmax, ``exp(z_i - out)``.
+
+        >>> logsumexp([Value(0.0), Value(0.0)]).data == math.log(2.0)
+        True
+    """
+    parents = _as_values(values, "logsumexp()")
+    if not parents:
+        raise ValueError("logsumexp() needs at least one value")
+    prim = ops.LOGSUMEXP
+    datas = [p.data for p in parents]
+    out = prim.forward(*datas)
+    return _node(out, prim, parents, prim.local_grads(*datas, out))
+
+
+def select(index: Value | float, values: Sequence[Value | float]) -> Value:
+    """``values[index]`` as one node, op ``'select'``, where the index may be a Value (a class label
+    that is an input of a recorded per-sample graph). Parents are ``(index, *values)``; the
+    gradient is 1 for the selected value, 0 for the others and for the index. An index that is not
+    a whole number in ``range(len(values))`` gives nan.
+
+        >>> select(Value(1.0), [Value(5.0), Value(7.0)]).data
+        7.0
+    """
+    parents = _as_values([index, *values], "select()")
+    if len(parents) < 2:
+        raise ValueError("select() needs at least one value to select from")
+    prim = ops.SELECT
+    datas = [p.data for p in parents]
+    out = prim.forward(*datas)
+    return _node(out, prim, parents, prim.local_grads(*datas, out))

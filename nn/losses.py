@@ -2,14 +2,15 @@
 
 Every loss is written with numerically stable formulas, so extreme logits (±1000) give finite
 values and gradients equal to PyTorch's ``torch.nn.functional`` ones in float64:
-``bce_with_logits`` uses softplus, ``cross_entropy`` and ``softmax`` subtract the largest logit.
+``bce_with_logits`` uses softplus, ``cross_entropy`` and ``softmax`` use the ``logsumexp`` op,
+which subtracts the largest logit inside the op.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograd import Value
+from autograd import Value, logsumexp, select
 
 __all__ = [
     "accuracy",
@@ -17,6 +18,7 @@ __all__ = [
     "bce_term",
     "bce_with_logits",
     "cross_entropy",
+    "cross_entropy_term",
     "hinge_loss",
     "hinge_term",
     "log_softmax",
@@ -126,35 +128,44 @@ def bce_with_logits(logits: Value | Sequence[Value], targets: Sequence[float]) -
     return _mean(terms)
 
 
-def log_softmax(logits: Sequence[Value]) -> list[Value]:
-    """``z_i - logsumexp(z)``, computed stably by subtracting the largest logit first."""
-    zs = list(logits)
-    if not zs:
-        raise ValueError("log_softmax needs at least one logit")
-    m = max(z.data for z in zs)  # a constant shift: it changes no gradient
-    shifted = [z - m for z in zs]
-    lse = sum((s.exp() for s in shifted), Value(0.0)).log() if len(zs) > 1 else shifted[0].exp().log()
-    return [s - lse for s in shifted]
+def log_softmax(logits: Sequence[Value | float]) -> list[Value]:
+    """``z_i - logsumexp(z)``: log-probabilities, stable for extreme logits (one ``logsumexp`` node).
+
+    Example:
+        >>> [round(p.data, 4) for p in log_softmax([Value(0.0), Value(0.0)])]
+        [-0.6931, -0.6931]
+    """
+    zs = _logit_row(logits, "log_softmax")
+    lse = logsumexp(zs)
+    return [z - lse for z in zs]
 
 
-def softmax(logits: Sequence[Value]) -> list[Value]:
-    """``exp(z_i) / sum_j exp(z_j)``, stable for extreme logits.
+def softmax(logits: Sequence[Value | float]) -> list[Value]:
+    """``exp(z_i - logsumexp(z))``: probabilities, stable for extreme logits.
 
     Example:
         >>> [round(p.data, 4) for p in softmax([Value(0.0), Value(1000.0)])]
         [0.0, 1.0]
     """
-    zs = list(logits)
-    if not zs:
-        raise ValueError("softmax needs at least one logit")
-    m = max(z.data for z in zs)
-    es = [(z - m).exp() for z in zs]
-    total = sum(es[1:], es[0])
-    return [e / total for e in es]
+    return [lp.exp() for lp in log_softmax(logits)]
 
 
-def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
+def cross_entropy_term(logits: Sequence[Value | float], target: int | Value) -> Value:
+    """One sample's softmax cross-entropy, ``logsumexp(z) - z[target]``.
+
+    ``target`` is a class index, or a Value holding one (an input of a recorded per-sample graph:
+    then the pick is an ``autograd.select`` node, so one recording serves every label).
+    """
+    zs = _logit_row(logits, "cross_entropy")
+    picked = zs[target] if isinstance(target, int) else select(target, zs)
+    return logsumexp(zs) - picked
+
+
+def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[int]) -> Value:
     """Softmax cross-entropy ``mean(logsumexp(z) - z[target])`` (``torch.nn.functional.cross_entropy``).
+
+    The max shift happens inside the ``logsumexp`` op, so the graph does not depend on the data
+    and a compiled ``Tape`` can record it.
 
     Args:
         logits: one list of class scores per sample.
@@ -169,8 +180,16 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> 
             raise TypeError(f"cross_entropy logits[{i}] must be a list of class scores, got {type(row).__name__}")
         if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(row):
             raise ValueError(f"cross_entropy target {i} must be a class index in [0, {len(row)}), got {t!r}")
-        terms.append(-log_softmax([z if isinstance(z, Value) else Value(z) for z in row])[t])
+        terms.append(cross_entropy_term(row, t))
     return _mean(terms)
+
+
+def _logit_row(logits: Sequence[Value | float], who: str) -> list[Value]:
+    if isinstance(logits, Value) or isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence):
+        raise TypeError(f"{who} needs a list of logits, got {type(logits).__name__}")
+    if not logits:
+        raise ValueError(f"{who} needs at least one logit")
+    return [z if isinstance(z, Value) else Value(z) for z in logits]
 
 
 def accuracy(preds: Sequence[Value | float] | Sequence[Sequence[Value | float]], targets: Sequence[int]) -> float:

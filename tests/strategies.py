@@ -23,7 +23,7 @@ import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from autograd import Value, define_op, dot
+from autograd import Value, define_op, dot, logsumexp, select
 
 NO_DEADLINE = settings(deadline=None)
 """Settings for every Hypothesis test here: a per-example deadline is a timing assertion, and the
@@ -68,9 +68,13 @@ Op = Callable[[Value, Value, float], Value]
 # User-defined ops run everywhere a built-in does: one with array forms (and rules written with
 # user ops, so it has every order of derivative), one binary op without (the batch replay applies
 # its float forms entry by entry).
-user_sin: Any = define_op("strategies_sin", math.sin, lambda x: (user_cos(x),),
+def _ieee(f: Callable[[float], float]) -> Callable[[float], float]:
+    return lambda x: f(x) if math.isfinite(x) else math.nan  # math.sin(inf) raises; IEEE says nan
+
+
+user_sin: Any = define_op("strategies_sin", _ieee(math.sin), lambda x: (user_cos(x),),
                           array_forward=np.sin, array_local_grads=lambda x: (np.cos(x),))
-user_cos: Any = define_op("strategies_cos", math.cos, lambda x: (-user_sin(x),),
+user_cos: Any = define_op("strategies_cos", _ieee(math.cos), lambda x: (-user_sin(x),),
                           array_forward=np.cos, array_local_grads=lambda x: (-np.sin(x),))
 user_affine: Any = define_op("strategies_affine", lambda x, y: x * y + x, lambda x, y: (y + 1.0, x))
 
@@ -101,6 +105,8 @@ OPS: dict[str, Op] = {
     "softplus": lambda a, b, c: a.softplus(),
     "leaky_relu": lambda a, b, c: a.leaky_relu(abs(c) / 3.0),
     "dot": lambda a, b, c: dot([a, b], [b, c], a),
+    "logsumexp": lambda a, b, c: logsumexp([a, b, a * c]),
+    "select": lambda a, b, c: select(Value(float(round(abs(c)) % 2)), [a, b]),
     "user_sin": lambda a, b, c: user_sin(a),
     "user_affine": lambda a, b, c: user_affine(a, b.tanh()),
 }

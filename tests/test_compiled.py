@@ -214,12 +214,34 @@ def test_verify_refuses_python_branching_on_data() -> None:
 
 def test_verify_refuses_a_data_dependent_constant() -> None:
     a, b = Value(0.0), Value(1.0)
-    tape = Tape(lambda: cross_entropy([[a, b]], [0]), [a, b])  # log-sum-exp shifts by max(z.data)
+
+    def hand_written_log_sum_exp() -> Value:  # shifts by max(z.data): a constant read from the data
+        m = max(a.data, b.data)
+        return m + ((a - m).exp() + (b - m).exp()).log()
+
+    tape = Tape(hand_written_log_sum_exp, [a, b])
     a.data = 5.0
     with pytest.raises(TapeMismatchError, match="depends on the data"):
         tape.verify()
     # the replayed value is still right: the shift cancels mathematically
-    assert tape.run() == pytest.approx(math.log(1 + math.exp(1.0 - 5.0)), rel=1e-12)
+    assert tape.run() == pytest.approx(5.0 + math.log(1 + math.exp(1.0 - 5.0)), rel=1e-12)
+
+
+def test_cross_entropy_is_a_fixed_graph_that_tapes_record_and_verify() -> None:
+    """The max shift lives inside the logsumexp op, so the graph is the same for any logits."""
+    a, b = Value(0.0), Value(1.0)
+    tape = Tape(lambda: cross_entropy([[a, b]], [0]), [a, b])
+    for values in ([5.0, 1.0], [-1000.0, 1000.0], [3.0, 3.0]):
+        a.data, b.data = values
+        assert tape.verify()
+        for p in (a, b):
+            p.grad = 0.0
+        replayed = tape.run()
+        grads = [a.grad, b.grad]
+        fresh = [Value(v) for v in values]
+        out = cross_entropy([fresh], [0])
+        out.backward()
+        assert repr(replayed) == repr(out.data) and grads == [f.grad for f in fresh]
 
 
 def test_bad_arguments() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograd import Tape, Value, define_op, dot, draw_dot
+from autograd import Tape, Value, define_op, dot, draw_dot, logsumexp, select
 from autograd.backward import topological_order
 from autograd.display import op_text
 from autograd.explain import explain
@@ -52,6 +52,8 @@ CALLS: dict[str, Callable[[list[Value]], Value]] = {
     "softplus": lambda xs: xs[0].softplus(),
     "leaky_relu": lambda xs: xs[0].leaky_relu(0.2),
     "dot": lambda xs: dot([xs[0], xs[1]], [xs[2], xs[3]], xs[4]),
+    "logsumexp": lambda xs: logsumexp([xs[0], xs[1], xs[2]]),
+    "select": lambda xs: select(Value(1.0), [xs[0], xs[1], xs[2]]),
     # user-defined ops: with array forms, and without
     "strategies_sin": lambda xs: user_sin(xs[0]),
     "strategies_affine": lambda xs: user_affine(xs[0], xs[1]),

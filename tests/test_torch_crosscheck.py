@@ -108,6 +108,8 @@ TORCH_OPS: dict[str, Callable[[Any, Any, float], Any]] = {
     **OPS,
     "dot": _dot,
     # the user-defined ops of the strategies, written with torch's own functions
+    "logsumexp": lambda a, b, c: T(torch.logsumexp(torch.stack([a.t, b.t, (a * c).t]), 0)),
+    "select": lambda a, b, c: [a, b][int(round(abs(c)) % 2)],
     "user_sin": lambda a, b, c: T(a.t.sin()),
     "user_affine": lambda a, b, c: a * b.tanh() + a,
 }

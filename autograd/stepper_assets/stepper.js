@@ -32,6 +32,7 @@ function valuegradStepper(root, spec, model, globalKeys) {
   const prevButton = find('[data-action="prev"]');
   const nextButton = find('[data-action="next"]');
   const speedSelect = find('[data-action="speed"]');
+  const canvas = find(".vg-canvas");
   const shownText = new Map(); // "node:role" -> the text last written, so unchanged fields are not touched
   let k = -1;
   let timer = null;
@@ -95,6 +96,18 @@ function valuegradStepper(root, spec, model, globalKeys) {
     lit.push([el, name]);
   }
 
+  // Scroll the drawing (not the page) so that the node a step reached is in view.
+  function reveal(el) {
+    if (!el || !canvas || typeof el.getBoundingClientRect !== "function") return;
+    const view = canvas.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    if (!view.width || !view.height) return; // not displayed (e.g. a hidden notebook output)
+    if (box.left < view.left) canvas.scrollLeft += box.left - view.left - 24;
+    else if (box.right > view.right) canvas.scrollLeft += box.right - view.right + 24;
+    if (box.top < view.top) canvas.scrollTop += box.top - view.top - 24;
+    else if (box.bottom > view.bottom) canvas.scrollTop += box.bottom - view.bottom + 24;
+  }
+
   function detailText(i, state) {
     const node = nodes[i];
     if (!state.shown[i]) {
@@ -153,6 +166,7 @@ function valuegradStepper(root, spec, model, globalKeys) {
     } else if (step && step.kind === "seed") {
       light(nodeEls[step.node], "vg-to");
     }
+    if (step) reveal(nodeEls[step.kind === "backward" ? step.parent : step.node]);
     counter.textContent = k + " / " + n;
     slider.value = String(k);
     line.textContent = step ? step.line : spec.startLine;
