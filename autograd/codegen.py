@@ -29,9 +29,12 @@ from typing import Any
 
 from autograd.tape import Instruction, Program, SlotKind
 
-__all__ = ["Kernel", "compile_kernel", "generate", "literal"]
+__all__ = ["BatchKernel", "Kernel", "compile_kernel", "generate", "generate_batched", "literal"]
 
 Kernel = Callable[[Sequence[float], float], tuple[float, tuple[float, ...], tuple[float, ...]]]
+BatchKernel = Callable[
+    [Sequence[float], Sequence[Sequence[float]], float], tuple[float, tuple[float, ...], list[tuple[float, ...]]]
+]
 
 _counter = itertools.count()
 
@@ -128,14 +131,63 @@ def generate(program: Program) -> tuple[str, dict[str, Any]]:
     return "\n".join(w.lines) + "\n", w.names
 
 
-def compile_kernel(program: Program) -> tuple[Kernel, str, str]:
-    """Generate and compile the program's kernel; return it, its source and the file name under
-    which ``linecache`` holds that source (the caller removes it when the kernel is dropped)."""
-    source, namespace = generate(program)
+def generate_batched(program: Program) -> tuple[str, dict[str, Any]]:
+    """Source of ``kernel(params, rows, grad) -> (sum of losses, param_grads, watched per row)`` for a
+    per-sample program: one loop over the rows around the sample's forward and backward, with the
+    parameters' gradients summed across rows in local variables. Its size is one sample's graph,
+    whatever the batch."""
+    w = _Writer(program)
+    n_params, n_inputs = program.n_params, program.n_inputs
+    w.lines.append("def kernel(params, rows, grad):")
+    if n_params:
+        w.emit(", ".join(f"v{i}" for i in range(n_params)) + ", = params")
+        w.emit(" = ".join(f"g{i}" for i in range(n_params)) + " = 0.0")
+    w.emit("total = 0.0")
+    w.emit("seen = []")
+    inputs = ", ".join(f"v{n_params + j}" for j in range(n_inputs))
+    w.emit(f"for {inputs}{',' if n_inputs else '_'} in rows:" if n_inputs else "for _ in rows:")
+    body = _Writer(program)
+    body.names, body.bound = w.names, w.bound
+    needs = [True] * n_params + [False] * (len(program.init) - n_params)
+    terms_of: list[list[str]] = []
+    for ins in program.code:
+        terms_of.append(_forward(body, ins))
+        needs[ins.out] = any(needs[p] for p in ins.inputs)
+    out = program.out
+    have: set[int] = set(range(n_params))  # parameters sum across rows: always +=
+    if needs[out]:
+        body.emit(f"g{out} = grad")
+        have.add(out)
+    for ins, terms in zip(reversed(program.code), reversed(terms_of)):
+        if not needs[ins.out]:
+            continue
+        g = f"g{ins.out}"
+        for p, term in zip(ins.inputs, terms):
+            if not needs[p]:
+                continue
+            text = term.replace("{g}", g)
+            if p in have:
+                body.emit(f"g{p} += {text}")
+            else:
+                body.emit(f"g{p} = 0.0 + {text}")
+                have.add(p)
+    body.emit(f"total += {body.v(out)}")
+    watched = program.watched
+    body.emit(f"seen.append(({', '.join(body.v(i) for i in watched)}{',' if len(watched) == 1 else ''}))")
+    w.lines += ["    " + line for line in body.lines]
+    grads = ", ".join(f"g{i}" for i in range(n_params))
+    w.emit(f"return total, ({grads}{',' if n_params == 1 else ''}), seen")
+    return "\n".join(w.lines) + "\n", w.names
+
+
+def compile_kernel(program: Program, batched: bool = False) -> tuple[Any, str, str]:
+    """Generate and compile the program's kernel (a :data:`Kernel`, or with ``batched`` a
+    :data:`BatchKernel`); return it, its source and the file name under which ``linecache`` holds
+    that source (the caller removes it when the kernel is dropped)."""
+    source, namespace = generate_batched(program) if batched else generate(program)
     filename = f"<valuegrad tape {next(_counter)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     exec(compile(source, filename, "exec"), namespace)
-    kernel: Kernel = namespace["kernel"]
-    return kernel, source, filename
+    return namespace["kernel"], source, filename
 

@@ -29,11 +29,11 @@ import linecache
 import weakref
 from collections.abc import Callable, Sequence
 
-from autograd.codegen import Kernel, compile_kernel
+from autograd.codegen import BatchKernel, Kernel, compile_kernel
 from autograd.tape import Program, interpret, record
 from autograd.value import Value
 
-__all__ = ["AUTO_CODEGEN_EDGES", "Tape", "TapeMismatchError"]
+__all__ = ["AUTO_CODEGEN_EDGES", "SampleTape", "Tape", "TapeMismatchError", "trace", "trace_sample"]
 
 AUTO_CODEGEN_EDGES = 200_000
 """The largest tape (in edges) that ``Tape(codegen=None)`` compiles by itself: W1's step has 69,000
@@ -46,17 +46,45 @@ class TapeMismatchError(RuntimeError):
     """A fresh trace of the function no longer matches the recorded tape."""
 
 
-def trace(fn: LossFn, params: Sequence[Value]) -> Program:
+def trace(fn: LossFn, params: Sequence[Value], inputs: Sequence[Value] = ()) -> Program:
     """Run ``fn`` and record the program of the graph it returns (see ``Tape``)."""
     result = fn()
     if isinstance(result, Value):
-        return record(result, [], params)
+        return record(result, [], params, inputs)
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Value):
         watched = list(result[1])
         if not all(isinstance(v, Value) for v in watched):
             raise TypeError("the watched values returned by the tape's function must be Values")
-        return record(result[0], watched, params)
+        return record(result[0], watched, params, inputs)
     raise TypeError(f"the tape's function must return a Value or (Value, [Values]), got {type(result).__name__}")
+
+
+PerSample = Callable[[list[Value]], "Value | tuple[Value, Sequence[Value]]"]
+
+
+def trace_sample(per_sample: PerSample, params: Sequence[Value], example: Sequence[float]) -> Program:
+    """Record one sample's program: ``per_sample`` applied to input Values holding ``example``."""
+    if isinstance(example, (str, bytes)) or not hasattr(example, "__len__"):
+        raise TypeError(f"example must be a list of numbers (one sample's inputs), got {type(example).__name__}")
+    inputs = [Value(x) for x in example]
+    return trace(lambda: per_sample(inputs), params, inputs)
+
+
+def check_same_program(recorded: Program, fresh: Program, what: str) -> None:
+    """Raise :class:`TapeMismatchError` saying where ``fresh`` differs from ``recorded``."""
+    if len(fresh.code) != len(recorded.code):
+        raise TapeMismatchError(
+            f"{what} now builds {len(fresh.code)} ops, the tape has {len(recorded.code)}: its graph "
+            "depends on the data (Python branching on .data?); build graphs each step instead"
+        )
+    new, old = fresh.fingerprint(), recorded.fingerprint()
+    if new != old:
+        for i, (a, b) in enumerate(zip(new[0], old[0])):
+            if a != b:
+                raise TapeMismatchError(f"op {i} of the tape changed ({b} -> {a}): a constant or an edge depends "
+                                        "on the data; build graphs each step instead")
+        raise TapeMismatchError("a constant leaf of the graph changed (data-dependent constant); build graphs "
+                                "each step instead")
 
 
 class Tape:
@@ -132,18 +160,81 @@ class Tape:
         Returns True, or raises :class:`TapeMismatchError` saying what differs. The fresh graph's
         values come from the current parameters, so call this after parameters have changed.
         """
-        fresh = trace(self.fn, self.params)
-        if len(fresh.code) != len(self.program.code):
-            raise TapeMismatchError(
-                f"the function now builds {len(fresh.code)} ops, the tape has {len(self.program.code)}: its graph "
-                "depends on the data (Python branching on .data?); build graphs each step instead"
-            )
-        new, old = fresh.fingerprint(), self.program.fingerprint()
-        if new != old:
-            for i, (a, b) in enumerate(zip(new[0], old[0])):
-                if a != b:
-                    raise TapeMismatchError(f"op {i} of the tape changed ({b} -> {a}): a constant or an edge depends "
-                                            "on the data; build graphs each step instead")
-            raise TapeMismatchError("a constant leaf of the graph changed (data-dependent constant); build graphs "
-                                    "each step instead")
+        check_same_program(self.program, trace(self.fn, self.params), "the function")
         return True
+
+
+class SampleTape:
+    """One sample's recorded step, compiled once and run over every sample of a batch.
+
+    The pure-Python sibling of :class:`~autograd.vectorized.BatchTape`: ``per_sample`` builds one
+    sample's loss from a list of input Values (or returns ``(loss, watched)``), the program is
+    recorded once with those inputs as slots, and ``run(batch)`` replays it for each row through
+    one generated function that loops over the rows and sums the parameters' gradients. Compile
+    time is bounded by one sample's graph, whatever the batch size.
+
+    Args:
+        per_sample: one sample's loss from its inputs (labels included, as inputs).
+        params: the parameters whose gradients ``run`` accumulates.
+        example: one sample's inputs, to record the graph.
+        regularizer: optional term of the parameters alone, added once per batch (a ``Tape``).
+        codegen: generate code (default) or interpret the program row by row (the reference).
+
+    After a run, ``watched`` holds, for each watched Value, a list of its value for every row.
+    """
+
+    def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float],
+                 regularizer: Callable[[], Value] | None = None, *, codegen: bool = True) -> None:
+        self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value) or p.parents:
+                raise TypeError(f"SampleTape params[{i}] must be a leaf Value, got {p!r:.60}")
+        self.per_sample = per_sample
+        self.program = trace_sample(per_sample, self.params, example)
+        self.n_inputs = self.program.n_inputs
+        self.kernel: BatchKernel | None = None
+        self.source: str | None = None
+        if codegen:
+            self.kernel, self.source, filename = compile_kernel(self.program, batched=True)
+            weakref.finalize(self, linecache.cache.pop, filename, None)
+        self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
+        self.watched: list[list[float]] = []
+
+    def verify(self, sample: Sequence[float]) -> bool:
+        """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants);
+        raises :class:`TapeMismatchError` if it differs (the graph depends on the data)."""
+        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        return True
+
+    def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
+        """Replay every row; add ``grad * d(sum of losses)/d p`` to each ``p.grad`` (``grad``
+        defaults to ``1 / len(batch)``: the gradient of the mean) and return the mean loss (plus
+        the regularizer, whose gradient is added once)."""
+        rows = [list(map(float, row)) for row in batch]
+        if not rows:
+            raise ValueError("SampleTape.run needs at least one sample")
+        for i, row in enumerate(rows):
+            if len(row) != self.n_inputs:
+                raise ValueError(f"SampleTape.run: row {i} has {len(row)} inputs, expected {self.n_inputs}")
+        n = len(rows)
+        scale = 1.0 / n if grad is None else float(grad)
+        data = [p.data for p in self.params]
+        if self.kernel is not None:
+            total, grads, seen = self.kernel(data, rows, scale)
+        else:
+            total, summed, seen = 0.0, [0.0] * len(data), []
+            for row in rows:
+                loss, g, w = interpret(self.program, data, scale, row)
+                total += loss
+                summed = [a + b for a, b in zip(summed, g)]
+                seen.append(w)
+            grads = tuple(summed)
+        loss = total / n
+        if self.regularizer is not None:
+            extra, extra_grads, _ = self.regularizer.compile()(data, 1.0)
+            loss += extra
+            grads = tuple(a + b for a, b in zip(grads, extra_grads))
+        for param, g in zip(self.params, grads):
+            param.grad = param.grad + g
+        self.watched = [list(column) for column in zip(*seen)] if seen and seen[0] else []
+        return loss

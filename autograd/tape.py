@@ -27,9 +27,10 @@ __all__ = ["Instruction", "Program", "SlotKind", "interpret", "record"]
 class SlotKind(IntEnum):
     """What a slot of a program holds."""
 
-    PARAMETER = 0  # read from the parameters at every run
-    CONSTANT = 1  # a leaf whose value was baked in when recording
-    COMPUTED = 2  # the output of an instruction
+    PARAMETER = 0  # read from the parameters at every run; gets a gradient
+    INPUT = 1  # read from the sample at every run (per-sample programs); gets no gradient
+    CONSTANT = 2  # a leaf whose value was baked in when recording
+    COMPUTED = 3  # the output of an instruction
 
 
 class Instruction(NamedTuple):
@@ -61,6 +62,8 @@ class Program(NamedTuple):
     """The slot of the output (the loss)."""
     watched: list[int]
     """Slots whose values a run hands back (scores, say)."""
+    n_inputs: int = 0
+    """Slots ``n_params .. n_params + n_inputs - 1`` are one sample's inputs (a per-sample program)."""
 
     @property
     def edges(self) -> int:
@@ -69,7 +72,8 @@ class Program(NamedTuple):
 
     def kinds(self) -> list[SlotKind]:
         """The kind of every slot."""
-        kinds = [SlotKind.PARAMETER] * self.n_params + [SlotKind.CONSTANT] * (len(self.init) - self.n_params)
+        rest = len(self.init) - self.n_params - self.n_inputs
+        kinds = [SlotKind.PARAMETER] * self.n_params + [SlotKind.INPUT] * self.n_inputs + [SlotKind.CONSTANT] * rest
         for ins in self.code:
             kinds[ins.out] = SlotKind.COMPUTED
         return kinds
@@ -81,11 +85,17 @@ class Program(NamedTuple):
         return instructions, constants
 
 
-def record(output: Value, watched: Sequence[Value], params: Sequence[Value]) -> Program:
-    """The program of ``output``'s graph, with ``params`` as its parameters (every other leaf is
-    a constant) and ``watched`` values to hand back at each run."""
-    slot: dict[Value, int] = {p: i for i, p in enumerate(params)}
-    init: list[float] = [p.data for p in params]
+def record(
+    output: Value, watched: Sequence[Value], params: Sequence[Value], inputs: Sequence[Value] = ()
+) -> Program:
+    """The program of ``output``'s graph, with ``params`` as its parameters, ``inputs`` as one
+    sample's inputs (every other leaf is a constant) and ``watched`` values to hand back."""
+    slot: dict[Value, int] = {}
+    for p in [*params, *inputs]:
+        if p in slot:
+            raise ValueError(f"a leaf is listed twice among the parameters and inputs: {p!r:.60}")
+        slot[p] = len(slot)
+    init: list[float] = [p.data for p in [*params, *inputs]]
     code: list[Instruction] = []
     for node in topological_order(output):
         if node in slot:
@@ -93,29 +103,31 @@ def record(output: Value, watched: Sequence[Value], params: Sequence[Value]) -> 
         slot[node] = len(init)
         init.append(node.data)
         if node.primitive is not None:
-            inputs = tuple(slot[p] for p in node.parents)
-            code.append(Instruction(node.primitive, slot[node], inputs, node.const))
+            parent_slots = tuple(slot[p] for p in node.parents)
+            code.append(Instruction(node.primitive, slot[node], parent_slots, node.const))
     for i, w in enumerate(watched):
         if w not in slot:
             raise ValueError(f"watched value {i} is not part of the loss's graph")
-    return Program(init, code, len(params), slot[output], [slot[w] for w in watched])
+    return Program(init, code, len(params), slot[output], [slot[w] for w in watched], len(inputs))
 
 
 def interpret(
-    program: Program, params: Sequence[float], grad: float
+    program: Program, params: Sequence[float], grad: float, inputs: Sequence[float] = ()
 ) -> tuple[float, tuple[float, ...], tuple[float, ...]]:
-    """Run ``program`` forward and backward with the parameters' values ``params``.
+    """Run ``program`` forward and backward with the parameters' values ``params`` (and, for a
+    per-sample program, one sample's ``inputs``).
 
     Returns the output, the gradient of each parameter (``grad`` times d out / d param) and the
     watched values. Forward: each op's ``forward`` and ``local_grads`` from its record; backward:
     ``grads[parent] += local * grads[out]`` in reverse order, as ``backward()`` does."""
     vals: list[Any] = list(program.init)
     vals[:program.n_params] = params
+    vals[program.n_params:program.n_params + program.n_inputs] = inputs
     code = program.code
     locs: list[tuple[float, ...]] = []
     push = locs.append
-    for prim, o, inputs, const in code:
-        args = [vals[i] for i in inputs]
+    for prim, o, parent_slots, const in code:
+        args = [vals[i] for i in parent_slots]
         if prim.folds_constant:
             args.append(const)
         fused = prim.fused  # Primitive.evaluate, inlined: this loop is the interpreter's whole cost

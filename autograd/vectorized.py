@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from autograd.compiled import Tape, trace
+from autograd.compiled import Tape, check_same_program, trace_sample
 from autograd.display import number
 from autograd.ops import DOT, Primitive
 from autograd.tape import Instruction, Program, SlotKind
@@ -104,9 +104,8 @@ Group = Layer | Rows
 class Plan:
     """Levels and groups of a per-sample program (see the module docstring)."""
 
-    def __init__(self, np: Any, program: Program, n_params: int, n_inputs: int) -> None:
-        # the program's first slots are the parameters, then the inputs (its "parameters" too)
-        code = program.code
+    def __init__(self, np: Any, program: Program) -> None:
+        n_params, n_inputs, code = program.n_params, program.n_inputs, program.code
         kinds = program.kinds()
         n_slots = len(kinds)
         batch = [n_params <= i < n_params + n_inputs for i in range(n_slots)]
@@ -251,13 +250,23 @@ class BatchTape:
         self.xp = _numpy()
         self.np = self.xp.np
         self.params = list(params)
-        self.inputs = [Value(x) for x in example]
-        self.n_inputs = len(self.inputs)
-        self.program = trace(lambda: per_sample(self.inputs), [*self.params, *self.inputs])
-        self.plan = Plan(self.np, self.program, len(self.params), self.n_inputs)
+        self.per_sample = per_sample
+        self.program = trace_sample(per_sample, self.params, example)
+        self.n_inputs = self.program.n_inputs
+        self.plan = Plan(self.np, self.program)
         self._leaves = self.np.array(self.program.init, dtype=self.np.float64)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[Any] = []
+
+    def verify(self, sample: Sequence[float]) -> bool:
+        """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants).
+
+        A per-sample function whose graph depends on the sample (a Python ``if`` on an input's
+        ``.data``, a label read with ``int(v.data)``) would be replayed with the first sample's
+        choices: this raises :class:`~autograd.compiled.TapeMismatchError` instead. ``nn.train``
+        verifies a second, different sample before trusting a recording."""
+        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        return True
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay forward and backward for every sample at once.
@@ -329,7 +338,7 @@ class _Replay:
         self.tape, self.np, self.xp, self.plan = tape, np, tape.xp, tape.plan
         program = tape.program
         self.n = X.shape[0]
-        n_params = len(tape.params)
+        n_params = program.n_params
         self.leaves = tape._leaves.copy()
         self.leaves[:n_params] = data
         self.vals: list[Any] = list(program.init)
@@ -441,7 +450,7 @@ class _Replay:
                     self._add_read(item.reads, W.T @ G)
             elif item.needs_input_grad:
                 self._add_read(item.reads, saved[0] * G)
-        totals = scattered[:len(self.tape.params)]
+        totals = scattered[:program.n_params]
         for i in plan.params_used_one_by_one:
             g = self.grads[i]
             totals[i] += g if isinstance(g, float) else np.sum(g)

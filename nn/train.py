@@ -1,14 +1,24 @@
-"""The training loop behind ``valuegrad train``: one function, usable from Python too."""
+"""The training loop behind ``valuegrad train``: one function, usable from Python too.
+
+Three paths run the same steps: building graphs (``'graph'``), replaying one sample's compiled
+program over each batch (``'compiled'``, ``autograd.compiled.SampleTape``), and replaying it with
+NumPy arrays (``'vectorized'``, ``autograd.vectorized.BatchTape``). They draw the same batches and
+give the same losses and gradients to rounding.
+"""
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from types import FrameType, TracebackType
+from typing import Any, NamedTuple
 
 from autograd import Value, gc_relaxed, no_grad
-from autograd.compiled import Tape, TapeMismatchError
+from autograd.compiled import SampleTape, TapeMismatchError
 from nn.layers import MLP
 from nn.losses import (
     accuracy,
@@ -16,6 +26,7 @@ from nn.losses import (
     bce_term,
     bce_with_logits,
     cross_entropy,
+    cross_entropy_term,
     hinge_loss,
     hinge_term,
     mse_loss,
@@ -28,50 +39,65 @@ __all__ = ["LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "tr
 
 
 class Loss(NamedTuple):
-    """A training loss: its batch form, one sample's term (for the vectorised replay; None where
-    the graph depends on the data) and the target the term takes for a class label."""
+    """A training loss: its batch form (the graph path), one sample's term (what the compiled and
+    vectorised paths record, with the target as an input) and the target a class label becomes."""
 
-    batch: Callable[[list[Value], Sequence[float]], Value]
-    term: Callable[[Value, Value], Value] | None
+    batch: Callable[[list[list[Value]], Sequence[int]], Value]
+    term: Callable[[list[Value], Value], Value]
     target: Callable[[int], float]
+    multiclass: bool
+
+
+def _one_output(outputs: list[Value], loss: str) -> Value:
+    if len(outputs) != 1:
+        raise ValueError(f"the {loss} loss needs a model with one output, got {len(outputs)}")
+    return outputs[0]
 
 
 LOSSES: dict[str, Loss] = {
-    "hinge": Loss(hinge_loss, hinge_term, signed),
-    "bce": Loss(bce_with_logits, bce_term, float),
-    "cross_entropy": Loss(cross_entropy, None, float),  # type: ignore[arg-type]
-    "mse": Loss(mse_loss, mse_term, signed),
+    "hinge": Loss(lambda outs, y: hinge_loss([_one_output(o, "hinge") for o in outs], [signed(t) for t in y]),
+                  lambda outs, t: hinge_term(_one_output(outs, "hinge"), t), signed, False),
+    "bce": Loss(lambda outs, y: bce_with_logits([_one_output(o, "bce") for o in outs], [float(t) for t in y]),
+                lambda outs, t: bce_term(_one_output(outs, "bce"), t), float, False),
+    "cross_entropy": Loss(cross_entropy, cross_entropy_term, float, True),  # type: ignore[arg-type]
+    "mse": Loss(lambda outs, y: mse_loss([_one_output(o, "mse") for o in outs], [signed(t) for t in y]),
+                lambda outs, t: mse_term(_one_output(outs, "mse"), t), signed, False),
 }
 """Every loss ``train`` knows, by the name the CLI uses."""
 
 
 @dataclass
 class History:
-    """What happened during training: one entry per step."""
+    """What happened during training: one entry per step.
+
+    ``path`` is how the steps ran: ``'graph'``, ``'compiled'`` or ``'vectorized'``;
+    ``interrupted`` is True when Ctrl-C stopped training after a complete step."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
-    compiled: bool = False
-    vectorized: bool = False
+    path: str = "graph"
+    interrupted: bool = False
+
+    @property
+    def compiled(self) -> bool:
+        """True if the steps replayed a compiled per-sample program."""
+        return self.path == "compiled"
+
+    @property
+    def vectorized(self) -> bool:
+        """True if the steps replayed the per-sample program with NumPy arrays."""
+        return self.path == "vectorized"
+
+    @property
+    def steps(self) -> int:
+        """How many steps were completed."""
+        return len(self.loss)
 
 
-def _batch_loss(
-    model: MLP, loss: str, X: Sequence[Sequence[float]], y: Sequence[int], l2: float
-) -> tuple[Value, list[Value]]:
-    """The step's total loss (data loss + ``l2 * sum(p*p)``) and the raw outputs, flattened."""
-    outputs = [model(x) for x in X]
-    if loss == "cross_entropy":
-        rows = [o if isinstance(o, list) else [o] for o in outputs]
-        value = cross_entropy(rows, y)
-        flat = [v for row in rows for v in row]
-    else:
-        flat = [o if isinstance(o, Value) else o[0] for o in outputs]
-        spec = LOSSES[loss]
-        value = spec.batch(flat, [spec.target(t) for t in y])
-    if l2:
-        value = value + _l2_term(model.parameters(), l2)
-    return value, flat
+def _outputs(model: MLP, x: Sequence[Any]) -> list[Value]:
+    out = model(x)
+    return [out] if isinstance(out, Value) else list(out)
 
 
 def _l2_term(params: Sequence[Value], l2: float) -> Value:
@@ -79,16 +105,60 @@ def _l2_term(params: Sequence[Value], l2: float) -> Value:
     return l2 * sum((p * p for p in params), Value(0.0))
 
 
-def _minibatch(rng: random.Random, n: int, batch_size: int) -> list[int]:
-    """The indices of one minibatch; both training paths draw them the same way."""
-    return rng.sample(range(n), batch_size)
+def _batches(rng: random.Random, n: int, batch_size: int | None, steps: int,
+             epochs: int | None) -> Iterator[list[int] | None]:
+    """The indices of each step's batch (None: the whole data set); every path draws the same.
+
+    With ``epochs``, each epoch is a fresh permutation cut into consecutive batches; otherwise
+    each step draws a random minibatch of ``batch_size``."""
+    if batch_size is None or batch_size >= n:
+        for _ in range(steps):
+            yield None
+        return
+    if epochs is None:
+        for _ in range(steps):
+            yield rng.sample(range(n), batch_size)
+        return
+    for _ in range(epochs):
+        order = list(range(n))
+        rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
 
 
-def _accuracy_of(flat: Sequence[float], y: Sequence[int], loss: str) -> float:
-    if loss != "cross_entropy":
-        return accuracy(list(flat), y)
-    k = len(flat) // len(y)
-    return accuracy([list(flat[i * k:(i + 1) * k]) for i in range(len(y))], y)
+def _accuracy(outputs: Sequence[Sequence[float]], y: Sequence[int], loss: str) -> float:
+    """Accuracy from each sample's outputs: argmax for multi-class, score > 0 otherwise."""
+    if LOSSES[loss].multiclass:
+        return accuracy([list(o) for o in outputs], y)
+    return accuracy([o[0] for o in outputs], y)
+
+
+class _Interrupts:
+    """While training (main thread only): the first Ctrl-C asks to stop after the current step, so
+    no update is half applied; a second one stops at once (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._installed:
+            previous = self._previous if self._previous is not None else signal.default_int_handler
+            signal.signal(signal.SIGINT, previous)
 
 
 def train(
@@ -104,6 +174,7 @@ def train(
     on_step: Callable[[int, float, float, float], None] | None = None,
     compiled: bool = True,
     vectorized: bool = False,
+    epochs: int | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)``; micrograd's recipe by default.
 
@@ -113,108 +184,97 @@ def train(
     hinge and mse); ``'cross_entropy'`` needs one output per class.
 
     Args:
+        batch_size: minibatches of this size (default: the whole data set every step).
+        epochs: with ``batch_size``, train this many passes over the data (each a fresh shuffle
+            cut into batches) instead of ``steps`` random minibatches; ``steps`` is then ignored.
         on_step: called after each step with ``(step, loss, accuracy, lr)`` (progress bars).
-        compiled: with full batches, record the step once as an ``autograd.compiled.Tape`` and
-            replay it (same numbers, about twice as fast). The tape is checked against a fresh
-            graph after the first update; if the graph depends on the data (cross-entropy's
-            max-shift does), training goes on building graphs. Minibatches always build graphs.
-        vectorized: replay one sample's recorded step across each (mini-)batch with NumPy
+        compiled: record one sample's step once and replay it over every batch through generated
+            code (``autograd.compiled.SampleTape``; compile time is that of one sample's graph).
+            The recording is checked on a second sample first; if the graph depends on the data,
+            training builds graphs instead.
+        vectorized: replay the recorded sample's step across each batch with NumPy
             (``autograd.vectorized.BatchTape``; needs ``valuegrad[fast]``): the same losses and
-            gradients to about 1e-12, far faster. For ``'hinge'``, ``'bce'`` and ``'mse'`` with
-            one output (cross-entropy's max-shift depends on the data, so it cannot be recorded).
+            gradients to about 1e-12, far faster.
 
     Returns:
-        The loss, accuracy and learning rate of every step (``history.compiled`` says whether
-        the replay was used).
+        The loss, accuracy and learning rate of every step; ``history.path`` says how the steps
+        ran. A first Ctrl-C (in the main thread) stops after the current step and returns the
+        history so far with ``interrupted=True``; a second raises ``KeyboardInterrupt`` at once.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"train() {name} must be a positive integer, got {value!r}")
+    n = len(X)
+    if epochs is not None:
+        steps = epochs * (math.ceil(n / batch_size) if batch_size is not None and batch_size < n else 1)
     params = model.parameters()
     opt = optimizer if optimizer is not None else SGD(params, lr=micrograd_lr(steps))
-    rng = random.Random(seed)
-    full_batch = batch_size is None or batch_size >= len(X)
-    if vectorized:
-        return _train_vectorized(model, X, y, loss, opt, steps, None if full_batch else batch_size, l2, rng, on_step)
-    history = History()
-    tape: Tape | None = None
-    with gc_relaxed():
-        if compiled and full_batch:
-            tape = Tape(lambda: _batch_loss(model, loss, X, y, l2), params)
-        for k in range(steps):
+    batches = _batches(random.Random(seed), n, batch_size, steps, epochs)
+    spec = LOSSES[loss]
+    rows = [[*map(float, x), spec.target(t)] for x, t in zip(X, y)]
+    replay = _replay(model, loss, rows, params, l2, vectorized) if (compiled or vectorized) else None
+    history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled")
+    with gc_relaxed(), _Interrupts() as interrupts:
+        for k, idx in enumerate(batches):
             opt.zero_grad()
-            if tape is not None and k == 1:
-                try:
-                    tape.verify()
-                except TapeMismatchError:
-                    tape = None
-            if tape is not None:
-                value = tape.run()
-                acc = _accuracy_of(tape.watched, y, loss)
+            yb = y if idx is None else [y[i] for i in idx]
+            if replay is not None:
+                value = replay.run(rows if idx is None else [rows[i] for i in idx])
+                outputs: list[list[float]] = [list(o) for o in zip(*replay.watched)]
             else:
-                if full_batch:
-                    Xb, yb = X, y
-                else:
-                    idx = _minibatch(rng, len(X), batch_size)  # type: ignore[arg-type]
-                    Xb, yb = [X[i] for i in idx], [y[i] for i in idx]
-                total, flat = _batch_loss(model, loss, Xb, yb, l2)
+                Xb = X if idx is None else [X[i] for i in idx]
+                graphs = [_outputs(model, x) for x in Xb]
+                total = spec.batch(graphs, yb)
+                if l2:
+                    total = total + _l2_term(params, l2)
                 total.backward()
                 value = total.data
-                acc = _accuracy_of([v.data for v in flat], yb, loss)
-            _step_and_record(opt, history, k, value, acc, on_step)
-    history.compiled = tape is not None
+                outputs = [[v.data for v in o] for o in graphs]
+            lr = opt.current_lr()
+            opt.step()
+            acc = _accuracy(outputs, yb, loss)
+            history.loss.append(value)
+            history.accuracy.append(acc)
+            history.lr.append(lr)
+            if on_step is not None:
+                on_step(k, value, acc, lr)
+            if interrupts.requested:
+                history.interrupted = True
+                break
     return history
 
 
-def _step_and_record(opt: Optimizer, history: History, k: int, value: float, acc: float,
-                     on_step: Callable[[int, float, float, float], None] | None) -> None:
-    """The end of every step: the optimizer's update, then the history and the callback."""
-    lr = opt.current_lr()
-    opt.step()
-    history.loss.append(value)
-    history.accuracy.append(acc)
-    history.lr.append(lr)
-    if on_step is not None:
-        on_step(k, value, acc, lr)
-
-
-def _train_vectorized(
-    model: MLP, X: Sequence[Sequence[float]], y: Sequence[int], loss: str, opt: Optimizer, steps: int,
-    batch_size: int | None, l2: float, rng: random.Random,
-    on_step: Callable[[int, float, float, float], None] | None,
-) -> History:
-    from autograd.vectorized import BatchTape
-
+def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value], l2: float,
+            vectorized: bool) -> Any:
+    """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample;
+    None when the graph depends on the data (the compiled path then builds graphs)."""
+    n_in = len(rows[0]) - 1
     term = LOSSES[loss].term
-    if term is None:
-        raise ValueError(f"vectorized training supports the hinge, bce and mse losses, got {loss!r} "
-                         "(cross-entropy's max-shift depends on the data, so it cannot be recorded)")
-    n_in = len(X[0])
-    params = model.parameters()
 
     def per_sample(v: list[Value]) -> tuple[Value, list[Value]]:
-        out = model(v[:n_in])
-        score = out if isinstance(out, Value) else out[0]
-        if not isinstance(out, Value) and len(out) != 1:
-            raise ValueError(f"vectorized training with the {loss} loss needs a model with one output, got {len(out)}")
-        return term(score, v[n_in]), [score]
+        outs = _outputs(model, v[:n_in])
+        return term(outs, v[n_in]), outs
 
-    to_target = LOSSES[loss].target
-    rows = [[*map(float, x), to_target(t)] for x, t in zip(X, y)]
-    tape = BatchTape(per_sample, params, example=rows[0], regularizer=(lambda: _l2_term(params, l2)) if l2 else None)
-    history = History(vectorized=True)
-    for k in range(steps):
-        opt.zero_grad()
-        if batch_size is None:
-            batch, yb = rows, y
-        else:
-            idx = _minibatch(rng, len(X), batch_size)
-            batch, yb = [rows[i] for i in idx], [y[i] for i in idx]
-        value = tape.run(batch)
-        acc = accuracy(tape.watched[0].tolist(), yb)
-        _step_and_record(opt, history, k, value, acc, on_step)
-    return history
+    regularizer = (lambda: _l2_term(params, l2)) if l2 else None
+    if vectorized:
+        from autograd.vectorized import BatchTape
+
+        tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer)
+    else:
+        tape = SampleTape(per_sample, params, rows[0], regularizer)
+    other = next((row for row in rows[1:] if row != rows[0]), None)
+    if other is not None:
+        try:
+            tape.verify(other)
+        except TapeMismatchError as e:
+            if vectorized:
+                raise ValueError(f"vectorized training cannot record this model: {e}") from None
+            return None
+    return tape
 
 
 @no_grad()

@@ -75,7 +75,6 @@ def test_vectorized_training_gives_the_default_run_and_says_so(
         (["train", "--steps", "0"], "positive integer"),
         (["train", "--lr", "-1"], "finite number >= 0"),
         (["train", "--dataset", "spirals", "--loss", "hinge"], "use --loss cross_entropy"),
-        (["train", "--dataset", "blobs", "--vectorized"], "--vectorized supports the hinge, bce and mse losses"),
         (["predict", "missing.json", "0", "0"], "cannot load model"),
         (["predict", "m.json", "zero", "0"], "expected a number"),
         ([], "the following arguments are required: command"),

@@ -234,13 +234,28 @@ def test_nn_train_vectorized_follows_the_graph_path(loss: str, batch_size: int |
         assert q.data == pytest.approx(p.data, rel=1e-9, abs=1e-12)
 
 
-def test_nn_train_vectorized_refuses_what_it_cannot_record() -> None:
-    from nn import train
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_nn_train_vectorized_cross_entropy_follows_the_graph_path(batch_size: int | None) -> None:
+    """Several outputs, the label an input of the sample (picked by a select node)."""
+    from nn import Adam, train
     from nn.data import make_blobs
 
-    X, y = make_blobs(12, 3, seed=0)
-    with pytest.raises(ValueError, match="supports the hinge, bce and mse losses, got 'cross_entropy'"):
-        train(MLP(2, [3], seed=0), X, y, loss="cross_entropy", steps=1, vectorized=True)
+    X, y = make_blobs(40, 4, seed=2)
+    a, b = MLP(2, [6, 4], seed=3), MLP(2, [6, 4], seed=3)
+    plain = train(a, X, y, loss="cross_entropy", optimizer=Adam(a.parameters(), lr=0.05), steps=8,
+                  batch_size=batch_size, seed=1, compiled=False)
+    fast = train(b, X, y, loss="cross_entropy", optimizer=Adam(b.parameters(), lr=0.05), steps=8,
+                 batch_size=batch_size, seed=1, vectorized=True)
+    assert fast.path == "vectorized"
+    assert fast.loss == pytest.approx(plain.loss, rel=1e-10)
+    assert fast.accuracy == plain.accuracy
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert q.data == pytest.approx(p.data, rel=1e-9, abs=1e-12)
+
+
+def test_nn_train_vectorized_refuses_what_it_cannot_record() -> None:
+    from nn import train
+
     Xb, yb = make_moons(12, seed=0)
     with pytest.raises(ValueError, match="needs a model with one output, got 2"):
         train(MLP(2, [2], seed=0), Xb, yb, steps=1, vectorized=True)
