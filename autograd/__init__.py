@@ -26,8 +26,18 @@ from autograd.functional import (
     jvp,
     value_and_grad,
 )
-from autograd.modes import AnomalyError, detect_anomaly, gc_relaxed, is_grad_enabled, no_grad, trace_origins
+from autograd.modes import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    gc_relaxed,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    trace_origins,
+)
 from autograd.stepper import Stepper
+from autograd.symbolic import to_sympy
 from autograd.value import Value, dot, logsumexp, select
 from autograd.viz import DotNotFoundError, draw_dot
 
@@ -45,6 +55,7 @@ __all__ = [
     "define_op",
     "detect_anomaly",
     "dot",
+    "enable_grad",
     "draw_dot",
     "gc_relaxed",
     "grad",
@@ -58,6 +69,8 @@ __all__ = [
     "logsumexp",
     "no_grad",
     "select",
+    "set_grad_enabled",
+    "to_sympy",
     "topological_order",
     "trace_origins",
     "value_and_grad",

@@ -105,17 +105,21 @@ def _depth_first(root: Value) -> list[Value]:
             return order
 
 
-def _prepare(root: Value, grad: float) -> tuple[list[Value], dict[Value, float]]:
+def _check(root: Value, grad: float) -> float:
+    require_value(root, "backward()")
+    g = as_float(grad)
+    if g is None:
+        raise TypeError(f"backward() grad must be a real number, got {type(grad).__name__}")
+    return g
+
+
+def _prepare(root: Value, g: float) -> tuple[list[Value], dict[Value, float]]:
     """Order the graph, zero every gradient, and seed ``root``.
 
     Returns the nodes root-first and the leaves' earlier gradients, which ``_carry_over`` adds
     back after the pass. Summing a pass on its own first, as PyTorch does, is what makes two
     calls give exactly twice the gradient: ``(g + a) + b`` is not always ``g + (a + b)``.
     """
-    require_value(root, "backward()")
-    g = as_float(grad)
-    if g is None:
-        raise TypeError(f"backward() grad must be a real number, got {type(grad).__name__}")
     order = topological_order(root)
     carried: dict[Value, float] = {}
     for node in order:
@@ -142,11 +146,12 @@ def backward(root: Value, grad: float = 1.0) -> None:
     leaf's gradient doubles. Interior nodes are reset first and hold this pass's gradient.
     A node reached along several paths gets the sum over all of them.
     """
-    order, carried = _prepare(root, grad)
+    g = _check(root, grad)
     if MODE.anomaly:
-        for _ in _propagate(order, carried):
+        for _ in _steps(root, g):
             pass
         return
+    order, carried = _prepare(root, g)
     paused = _pause_gc()
     try:
         for node in order:
@@ -182,24 +187,48 @@ class Step(NamedTuple):
         )
 
 
-def _propagate(order: list[Value], carried: dict[Value, float]) -> Iterator[Step]:
-    """The chain rule one edge at a time, in the same order as the fast loop in ``backward``.
+def _steps(root: Value, g: float) -> Iterator[Step]:
+    """The chain rule one edge at a time, in the same order and with the same sums as ``backward``.
 
-    Leaves get their earlier gradients back when the pass ends, is stopped early or raises.
+    Nothing happens until the first step is asked for. A leaf's ``.grad`` always reads its
+    earlier gradient plus this pass's contributions so far (what each Step's ``parent_grad``
+    says); the pass's own sum is kept apart and added to the earlier gradient exactly as
+    ``backward`` adds it, so a finished pass leaves the same bits.
     """
+    order = topological_order(root)
+    earlier: dict[Value, float] = {}  # the leaves' gradients before this pass
+    running: dict[Value, float] = {}  # this pass's sum for each leaf
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+        else:
+            earlier[node] = node.grad
+            running[node] = 0.0 if node.grad else node.grad  # as backward() resets it
+    if root.parents:
+        root.grad = g
+    else:
+        running[root] = g
+        root.grad = _with_earlier(earlier[root], g)
+    order.reverse()
     check = MODE.anomaly
-    try:
-        for node in order:
-            g = node.grad
-            for parent, local in zip(node.parents, node.local_grads):
-                contribution = local * g
+    for node in order:
+        upstream = node.grad
+        for parent, local in zip(node.parents, node.local_grads):
+            contribution = local * upstream
+            if parent.parents:
                 parent.grad += contribution
-                if check and not math.isfinite(parent.grad) and math.isfinite(g):
-                    _raise_backward_anomaly(node, parent, local, g)
-                shown = carried.get(parent, 0.0) + parent.grad if carried else parent.grad
-                yield Step(node, parent, local, g, contribution, shown)
-    finally:
-        _carry_over(carried)
+                this_pass = parent.grad
+            else:
+                this_pass = running[parent] + contribution
+                running[parent] = this_pass
+                parent.grad = _with_earlier(earlier[parent], this_pass)
+            if check and not math.isfinite(this_pass) and math.isfinite(upstream):
+                _raise_backward_anomaly(node, parent, local, upstream)
+            yield Step(node, parent, local, upstream, contribution, parent.grad)
+
+
+def _with_earlier(earlier: float, this_pass: float) -> float:
+    return earlier + this_pass if earlier else this_pass
 
 
 def _raise_backward_anomaly(node: Value, parent: Value, local: float, upstream: float) -> None:
@@ -214,11 +243,14 @@ def _raise_backward_anomaly(node: Value, parent: Value, local: float, upstream: 
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     """Run the backward pass lazily, yielding a :class:`Step` for each edge as it is applied.
 
-    A node's edges are yielded only after its own gradient is complete. Consuming the whole
-    iterator leaves every ``.grad`` exactly as :func:`backward` would; stopping early leaves
-    the gradients applied so far.
+    A node's edges are yielded only after its own gradient is complete. Nothing changes before
+    the first step is taken (an iterator dropped unstarted changes no ``.grad``). Consuming the
+    whole iterator leaves every ``.grad`` exactly as :func:`backward` would. At every step, a
+    leaf's ``.grad`` equals the ``parent_grad`` its last Step showed: its gradient before the
+    pass plus the contributions applied so far; so stopping early leaves leaves at that, and
+    interior nodes at the partial sums they had reached.
 
         for step in loss.backward_steps():
             print(step)   # w.grad += d[*]/dw(2) * [*].grad(-1) = -2  -> w.grad = -2
     """
-    return _propagate(*_prepare(root, grad))
+    return _steps(root, _check(root, grad))

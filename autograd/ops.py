@@ -568,10 +568,8 @@ def _dot_code(a: Sequence[str], c: str, out: str) -> CodeForm:
 
 
 def _dot_sympy(*xs: Any) -> Any:
-    total = xs[-1] if len(xs) % 2 else 0
-    for i in range(0, len(xs) - 1, 2):
-        total = total + xs[i] * xs[i + 1]
-    return total
+    terms = [xs[i] * xs[i + 1] for i in range(0, len(xs) - 1, 2)]
+    return _sympy().Add(*terms, *([xs[-1]] if len(xs) % 2 else []))
 
 
 DOT = register(Primitive(

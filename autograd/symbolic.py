@@ -233,8 +233,8 @@ def _number(sympy: Any, x: float) -> Any:
         return sympy.nan
     if math.isinf(x):
         return sympy.oo if x > 0 else -sympy.oo
-    if x.is_integer() and abs(x) < _MAX_INTEGER:
-        return sympy.Integer(int(x))
+    if x.is_integer():
+        return sympy.Integer(int(x)) if abs(x) < _MAX_INTEGER else sympy.Float(x)
     exact = Fraction(x)
     if exact.denominator <= _MAX_DENOMINATOR:
         return sympy.Rational(exact.numerator, exact.denominator)

@@ -155,6 +155,60 @@ class Value:
         """A new leaf with the same data and no history."""
         return Value(self.data)
 
+    # --- a Value in Python's own protocols: truth, comparisons, float(), copies, pickles -------
+    # Like a one-element PyTorch tensor: truth and order follow ``data`` (so ``if loss > 0:``
+    # reads the number, and ``if loss:`` is False for a zero loss). ``==`` stays identity, so
+    # Values work as dict keys and set members. ``float(v)`` is refused: it is what ``math``
+    # functions call, and ``math.sin(v)`` quietly dropping ``v`` from the graph would be a
+    # silently wrong derivative; ``v.data`` says what it does.
+
+    def __bool__(self) -> bool:
+        """``bool(v)`` is ``bool(v.data)``: False for 0.0, True otherwise (nan included, as for floats)."""
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        """Refused with a ``TypeError``: use ``v.data`` (the number) or a Value method (``v.exp()``)."""
+        raise TypeError(
+            "float() of a Value would drop it from the graph; use v.data for the number, or Value "
+            "operations (v.exp(), v.log(), ...) to stay differentiable (math functions call float())"
+        )
+
+    def __lt__(self, other: Value | float) -> bool:
+        """Compares ``data``: ``v < 0``, ``v < w``."""
+        y = _compared(other)
+        return NotImplemented if y is None else self.data < y
+
+    def __le__(self, other: Value | float) -> bool:
+        """Compares ``data``."""
+        y = _compared(other)
+        return NotImplemented if y is None else self.data <= y
+
+    def __gt__(self, other: Value | float) -> bool:
+        """Compares ``data``."""
+        y = _compared(other)
+        return NotImplemented if y is None else self.data > y
+
+    def __ge__(self, other: Value | float) -> bool:
+        """Compares ``data``."""
+        y = _compared(other)
+        return NotImplemented if y is None else self.data >= y
+
+    __hash__ = object.__hash__  # identity, as ``==``
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle this node with its whole graph as a flat table (no recursion: deep chains work).
+        Ops are found again by name in ``autograd.ops.REGISTRY`` (a user op must be defined
+        before unpickling)."""
+        return _rebuild, (_flatten(self),)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of this node and every node it depends on, made without recursion."""
+        for node in _topological(self):
+            if id(node) not in memo:
+                memo[id(node)] = _copy_node(node, tuple(memo[id(p)] for p in node.parents))
+        copied: Value = memo[id(self)]
+        return copied
+
     # --- arithmetic: each op is a record in autograd.ops; + - * compute inline (the hot path) --
 
     def __add__(self, other: Value | float) -> Value:
@@ -510,3 +564,58 @@ def select(index: Value | float, values: Sequence[Value | float]) -> Value:
     datas = [p.data for p in parents]
     out = prim.forward(*datas)
     return _node(out, prim, parents, prim.local_grads(*datas, out))
+
+
+def _compared(other: object) -> float | None:
+    return other.data if isinstance(other, Value) else as_float(other)
+
+
+def _topological(root: Value) -> list[Value]:
+    from autograd.backward import topological_order
+
+    return topological_order(root)
+
+
+def _copy_node(node: Value, parents: tuple[Value, ...]) -> Value:
+    copy = _new(type(node))
+    copy.data, copy.grad, copy.label = node.data, node.grad, node.label
+    copy.primitive, copy.parents, copy.local_grads = node.primitive, parents, node.local_grads
+    if isinstance(node, FoldedValue):
+        copy.const = node.const
+    if isinstance(node, TracedValue):
+        copy._origin = node._origin
+    return copy
+
+
+def _flatten(root: Value) -> list[tuple[Any, ...]]:
+    """Every node ``root`` depends on, parents first, as plain data (parents by position)."""
+    order = _topological(root)
+    index = {node: i for i, node in enumerate(order)}
+    return [
+        (type(node).__name__, node.data, node.grad, node.label,
+         None if node.primitive is None else node.primitive.name,
+         tuple(index[p] for p in node.parents), node.local_grads,
+         node.const, node.origin)
+        for node in order
+    ]
+
+
+def _rebuild(table: list[tuple[Any, ...]]) -> Value:
+    """The inverse of ``_flatten``: rebuild the graph and return its root (the last node)."""
+    classes = {"Value": Value, "FoldedValue": FoldedValue, "TracedValue": TracedValue}
+    nodes: list[Value] = []
+    for kind, data, grad, label, name, parents, local_grads, const, origin in table:
+        if kind not in classes or (name is not None and name not in ops.REGISTRY):
+            raise ValueError(f"cannot unpickle a Value of kind {kind!r} made by op {name!r}: "
+                             "define the op (autograd.define_op) before unpickling")
+        node = _new(classes[kind])
+        node.data, node.grad, node.label = float(data), float(grad), str(label)
+        node.primitive = None if name is None else ops.REGISTRY[name]
+        node.parents = tuple(nodes[i] for i in parents)
+        node.local_grads = tuple(local_grads)
+        if isinstance(node, FoldedValue):
+            node.const = const
+        if isinstance(node, TracedValue):
+            node._origin = origin
+        nodes.append(node)
+    return nodes[-1]

@@ -35,7 +35,7 @@ from nn.losses import (
 )
 from nn.optim import SGD, Adam, Optimizer, micrograd_lr
 
-__all__ = ["LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "train"]
+__all__ = ["LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "threshold_of", "train"]
 
 
 class Loss(NamedTuple):
@@ -277,14 +277,22 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
     return tape
 
 
+def threshold_of(model: MLP) -> float:
+    """The score above which a one-output model predicts class 1: 0.5 for a sigmoid output (a
+    probability), 0 otherwise (a raw score or margin)."""
+    return 0.5 if model.config.get("output_activation") == "sigmoid" else 0.0
+
+
 @no_grad()
 def predict_classes(model: MLP, X: Sequence[Sequence[float]]) -> list[int]:
-    """Class predictions without building a graph: score > 0 for one output, else the argmax."""
+    """Class predictions without building a graph: for one output, score above the threshold of
+    its output activation (:func:`threshold_of`); for several, the argmax."""
+    threshold = threshold_of(model)
     out: list[int] = []
     for x in X:
         o = model(x)
         if isinstance(o, Value):
-            out.append(int(o.data > 0))
+            out.append(int(o.data > threshold))
         else:
             out.append(argmax([v.data for v in o]))
     return out

@@ -58,7 +58,9 @@ def fresh_pass(root: Value, grad: float) -> tuple[list[Step], list[list[str]]]:
     snapshots: list[list[str]] = []
     records: list[Step] = []
     walker = root.backward_steps(grad)
-    snapshots.append([repr(n.grad) for n in nodes])
+    assert all(n.grad == 0.0 for n in nodes), "nothing changes before the first step"
+    # the state before the first edge: the pass seeded (the root holds grad), as the viewer shows
+    snapshots.append([repr(0.0)] * (len(nodes) - 1) + [repr(float(grad))])
     for record in walker:
         records.append(record)
         snapshots.append([repr(n.grad) for n in nodes])

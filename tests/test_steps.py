@@ -152,3 +152,33 @@ def test_explain_says_how_a_node_was_made_and_where_its_gradient_came_from() -> 
     assert a.explain().endswith("(pass root= to see which children it came from)")
     assert "this is the root" in y.explain(root=y)
     assert "does not depend on" in Value(1.0, label="z").explain(root=y)
+
+
+def test_an_unstarted_step_iterator_changes_nothing() -> None:
+    x = Value(3.0)
+    y = x * x
+    x.grad, y.grad = 3.0, 7.0
+    it = y.backward_steps()
+    del it
+    assert (x.grad, y.grad) == (3.0, 7.0)
+
+
+def test_a_leafs_grad_and_its_steps_parent_grad_agree_at_every_step() -> None:
+    w, x = Value(2.0, label="w"), Value(-1.0, label="x")
+    w.grad = 10.0  # accumulated by an earlier pass
+    y = w * x + w * 3.0
+    for step in y.backward_steps():
+        assert step.parent.grad == step.parent_grad
+    assert w.grad == 10.0 + (-1.0 + 3.0)
+
+
+def test_a_stopped_pass_leaves_earlier_plus_applied_contributions() -> None:
+    w = Value(2.0, label="w")
+    w.grad = 1.0
+    y = w * 5.0 + w * 7.0  # two uses of w: 7 first (the last use is walked first), then 5
+    walker = y.backward_steps()
+    shown = [next(walker) for _ in range(3)]  # the + node's two edges, then w's first use
+    walker.close()
+    assert shown[-1].parent is w and w.grad == shown[-1].parent_grad == 1.0 + shown[-1].contribution
+    y.backward()  # a later full pass still gives earlier + the whole pass
+    assert w.grad == shown[-1].parent_grad + 12.0
