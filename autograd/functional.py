@@ -214,6 +214,7 @@ def gradcheck(f: Function, xs: Sequence[float], eps: float = 1e-6, atol: float =
         >>> gradcheck(lambda v: (v[0] * v[1]).tanh(), [0.3, -0.5])
         True
     """
+    _check_tolerances(xs, eps, atol, rtol, "gradcheck")
     vs = _leaves(xs)
     out = _call(f, vs)
     analytic = [g.data for g in grad(out, vs)]
@@ -233,6 +234,7 @@ def gradgradcheck(
     """Like :func:`gradcheck` one order up: the Hessian from ``create_graph=True`` against
     central differences of the analytic gradient. Raises :class:`GradcheckError` listing each
     mismatching entry and the ops whose derivative rule, evaluated on Values, misbehaves."""
+    _check_tolerances(xs, eps, atol, rtol, "gradgradcheck")
     vs = _leaves(xs)
     out = _call(f, vs)
     try:
@@ -254,6 +256,19 @@ def gradgradcheck(
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _check_tolerances(xs: Sequence[float], eps: float, atol: float, rtol: float, who: str) -> None:
+    """Bad arguments are ValueErrors, and a non-finite point is refused: a finite difference
+    there is nan or inf, and would agree with anything."""
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        v = as_float(value)
+        if v is None or isinstance(value, bool) or not math.isfinite(v) or v < 0 or (positive and v == 0):
+            want = "a finite number > 0" if positive else "a finite number >= 0"
+            raise ValueError(f"{who}() {name} must be {want}, got {value!r}")
+    for i, x in enumerate(_leaves(xs)):
+        if not math.isfinite(x.data):
+            raise ValueError(f"{who}() needs finite inputs: xs[{i}] is {x.data!r}")
 
 
 def _leaves(xs: Sequence[float]) -> list[Value]:
@@ -316,6 +331,13 @@ def _suspects(out: Value, eps: float, atol: float, rtol: float) -> list[str]:
             numeric = _central(op_of_list, args, i, h)
             if math.isfinite(numeric) and not _close(local, numeric, 10 * atol, 10 * rtol):
                 where = f" created at {node.origin}" if node.origin else ""
+                if node.primitive.kink and abs(args[i]) <= h:
+                    lines.append(
+                        f"  op {node.op!r}{where} is at its kink (input {i} = {args[i]!r}): its derivative jumps at "
+                        f"0, so a finite difference there says nothing (local gradient {local!r}, finite "
+                        f"difference {numeric!r}); check at a point away from 0"
+                    )
+                    continue
                 lines.append(
                     f"  op {node.op!r}{where}: local gradient for input {i} at {tuple(args)} is {local!r}, "
                     f"but a finite difference of the op gives {numeric!r} -> check this op's derivative rule"

@@ -74,3 +74,35 @@ def test_gradgradcheck_reports_a_rule_that_cannot_take_values() -> None:
     assert gradcheck(lambda v: math_only(v[0]), [0.4])
     with pytest.raises(GradcheckError, match="second derivatives could not be built: op 'math_only_sin'"):
         gradgradcheck(lambda v: math_only(v[0]), [0.4])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"eps": 0.0}, r"eps must be a finite number > 0, got 0.0"),
+        ({"eps": -1.0}, r"eps must be a finite number > 0, got -1.0"),
+        ({"eps": math.nan}, r"eps must be a finite number > 0"),
+        ({"atol": -1e-5}, r"atol must be a finite number >= 0"),
+        ({"rtol": math.inf}, r"rtol must be a finite number >= 0"),
+    ],
+)
+def test_bad_tolerances_are_value_errors(kwargs: dict[str, float], message: str) -> None:
+    for check in (gradcheck, gradgradcheck):
+        with pytest.raises(ValueError, match=message):
+            check(lambda v: v[0] * v[0], [1.0], **kwargs)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_point_is_refused(bad: float) -> None:
+    """A deliberately wrong op at a nan input used to pass: every difference there is nan."""
+    wrong = define_op("gradcheck_wrong_at_nan", math.sin, lambda x: (math.sin(x),))
+    with pytest.raises(ValueError, match=rf"needs finite inputs: xs\[1\] is {bad!r}"):
+        gradcheck(lambda v: wrong(v[0] * v[1]), [0.5, bad])
+
+
+def test_a_kink_is_named_as_a_kink_not_as_a_wrong_rule() -> None:
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda v: v[0].relu(), [0.0])
+    message = str(info.value)
+    assert "op 'relu' is at its kink (input 0 = 0.0)" in message
+    assert "check this op's derivative rule" not in message

@@ -345,3 +345,67 @@ def test_empty_dot_is_a_zero_leaf_and_bias_only_dot_passes_the_bias_through() ->
     b = Value(0.25)
     only_bias = dot([], [], b)
     assert only_bias.parents == (b,) and only_bias.local_grads == (1.0,) and only_bias.data == 0.25
+
+
+# --- Python's protocols: truth, comparisons, float(), copies and pickles -----------------------
+
+
+@pytest.mark.parametrize(("x", "truth"), [(0.0, False), (-0.0, False), (2.5, True), (-1.0, True), (math.nan, True)])
+def test_truth_follows_the_data_like_a_one_element_tensor(x: float, truth: bool) -> None:
+    assert bool(Value(x)) is truth
+    assert bool(Value(x) * 1.0) is truth  # interior nodes too: `if loss:` reads the loss
+
+
+def test_comparisons_read_the_data_and_equality_stays_identity() -> None:
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= 1 and b > 1.5 and b >= b and not (a > 1) and 0 < a
+    assert sorted([b, a]) == [a, b]
+    assert Value(1.0) != Value(1.0) and a == a and len({a, Value(1.0)}) == 2
+    with pytest.raises(TypeError):
+        a < "x"  # type: ignore[operator]
+
+
+def test_float_of_a_value_is_refused_so_math_functions_cannot_drop_it() -> None:
+    with pytest.raises(TypeError, match=r"use v.data for the number"):
+        float(Value(1.0))
+    with pytest.raises(TypeError, match=r"use v.data"):
+        math.sin(Value(1.0))  # type: ignore[arg-type]
+
+
+def test_deepcopy_and_pickle_of_a_100000_node_chain() -> None:
+    import copy
+    import pickle
+
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(50_000):  # 100,000 nodes
+        y = y * 1.0000001 + 0.5
+    x.grad = 3.0
+    clones = [copy.deepcopy(y), pickle.loads(pickle.dumps(y))]
+    y.backward()
+    for clone in clones:
+        assert clone is not y and clone.data == y.data and clone.op == y.op and clone.const == y.const
+        leaf = clone
+        while leaf.parents:
+            leaf = leaf.parents[0]
+        assert leaf is not x and leaf.label == "x" and leaf.grad == 3.0
+        clone.backward()
+        assert leaf.grad == x.grad == pytest.approx(3.0 + 1.0000001**50_000, rel=1e-9)  # the same pass, bit for bit
+
+
+def test_deepcopy_keeps_sharing_and_pickle_keeps_every_attribute() -> None:
+    import copy
+    import pickle
+
+    from autograd import trace_origins
+
+    with trace_origins():
+        a = Value(2.0, label="a")
+        b = (a * a + a.leaky_relu(0.2)).tanh()
+    for clone in (copy.deepcopy(b), pickle.loads(pickle.dumps(b))):
+        mul = clone.parents[0].parents[0]
+        assert mul.parents[0] is mul.parents[1]  # a shared node stays one node
+        assert clone.origin == b.origin and clone.parents[0].parents[1].const == 0.2
+        assert [n.primitive for n in (clone, mul)] == [b.primitive, b.parents[0].parents[0].primitive]
+    pair = copy.deepcopy([a, b])  # one memo: the copies share the copied leaf
+    assert pair[1].parents[0].parents[0].parents[0] is pair[0]
