@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from autograd.display import name_of
@@ -187,7 +187,7 @@ class Step(NamedTuple):
         )
 
 
-def _steps(root: Value, g: float) -> Iterator[Step]:
+def _steps(root: Value, g: float) -> Generator[Step, None, None]:
     """The chain rule one edge at a time, in the same order and with the same sums as ``backward``.
 
     Nothing happens until the first step is asked for. A leaf's ``.grad`` always reads its
@@ -240,7 +240,7 @@ def _raise_backward_anomaly(node: Value, parent: Value, local: float, upstream: 
     )
 
 
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+def backward_steps(root: Value, grad: float = 1.0) -> Generator[Step, None, None]:
     """Run the backward pass lazily, yielding a :class:`Step` for each edge as it is applied.
 
     A node's edges are yielded only after its own gradient is complete. Nothing changes before

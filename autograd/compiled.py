@@ -224,10 +224,10 @@ class SampleTape:
         else:
             total, summed, seen = 0.0, [0.0] * len(data), []
             for row in rows:
-                loss, g, w = interpret(self.program, data, scale, row)
-                total += loss
-                summed = [a + b for a, b in zip(summed, g)]
-                seen.append(w)
+                row_loss, row_grads, row_watched = interpret(self.program, data, scale, row)
+                total += row_loss
+                summed = [a + b for a, b in zip(summed, row_grads)]
+                seen.append(row_watched)
             grads = tuple(summed)
         loss = total / n
         if self.regularizer is not None:

@@ -331,7 +331,7 @@ def _suspects(out: Value, eps: float, atol: float, rtol: float) -> list[str]:
             numeric = _central(op_of_list, args, i, h)
             if math.isfinite(numeric) and not _close(local, numeric, 10 * atol, 10 * rtol):
                 where = f" created at {node.origin}" if node.origin else ""
-                if node.primitive.kink and abs(args[i]) <= h:
+                if node.primitive is not None and node.primitive.kink and abs(args[i]) <= h:
                     lines.append(
                         f"  op {node.op!r}{where} is at its kink (input {i} = {args[i]!r}): its derivative jumps at "
                         f"0, so a finite difference there says nothing (local gradient {local!r}, finite "

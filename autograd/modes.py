@@ -209,7 +209,7 @@ class set_grad_enabled(_Switch):  # noqa: N801 - named like torch.set_grad_enabl
 
     _attr = "grad_enabled"
 
-    def __new__(cls, mode: bool) -> set_grad_enabled:  # type: ignore[misc]
+    def __new__(cls, mode: bool) -> set_grad_enabled:
         return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
@@ -235,7 +235,7 @@ class _GradMode(_Switch):
 
     _attr = "grad_enabled"
 
-    def __new__(cls, mode: bool) -> _GradMode:  # type: ignore[misc]
+    def __new__(cls, mode: bool) -> _GradMode:
         return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:

@@ -22,7 +22,7 @@ gradient is ``2.0``, and the node keeps the constant as ``node.const == 2.0``. S
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd import ops
@@ -362,7 +362,7 @@ class Value:
         """
         backward(self, grad)
 
-    def backward_steps(self, grad: float = 1.0) -> Iterator[Step]:
+    def backward_steps(self, grad: float = 1.0) -> Generator[Step, None, None]:
         """The backward pass one edge at a time; see ``autograd.backward.backward_steps``."""
         return backward_steps(self, grad)
 
@@ -515,7 +515,7 @@ def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value |
 
 
 def _as_values(xs: Sequence[Value | float], who: str) -> tuple[Value, ...]:
-    if isinstance(xs, Value) or isinstance(xs, (str, bytes)) or not hasattr(xs, "__len__"):
+    if isinstance(xs, (Value, str, bytes)) or not hasattr(xs, "__len__"):
         raise TypeError(f"{who} takes a list of Values or numbers, got {type(xs).__name__}")
     out = []
     for i, x in enumerate(xs):
@@ -580,10 +580,10 @@ def _copy_node(node: Value, parents: tuple[Value, ...]) -> Value:
     copy = _new(type(node))
     copy.data, copy.grad, copy.label = node.data, node.grad, node.label
     copy.primitive, copy.parents, copy.local_grads = node.primitive, parents, node.local_grads
-    if isinstance(node, FoldedValue):
+    if isinstance(copy, FoldedValue):
         copy.const = node.const
-    if isinstance(node, TracedValue):
-        copy._origin = node._origin
+    if isinstance(copy, TracedValue):
+        copy._origin = node.origin or ""
     return copy
 
 

@@ -121,7 +121,7 @@ def bce_with_logits(logits: Value | Sequence[Value], targets: Sequence[float]) -
     z, t = _pair(logits, targets, ("logits", "targets"))
     terms = []
     for zi, ti in zip(z, t):
-        tf = float(ti)  # type: ignore[arg-type]
+        tf = float(ti)
         if not 0.0 <= tf <= 1.0:
             raise ValueError(f"bce_with_logits targets must be in [0, 1], got {ti!r}")
         terms.append(bce_term(zi if isinstance(zi, Value) else Value(zi), tf))
@@ -185,7 +185,7 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[i
 
 
 def _logit_row(logits: Sequence[Value | float], who: str) -> list[Value]:
-    if isinstance(logits, Value) or isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence):
+    if isinstance(logits, (Value, str, bytes)) or not isinstance(logits, Sequence):
         raise TypeError(f"{who} needs a list of logits, got {type(logits).__name__}")
     if not logits:
         raise ValueError(f"{who} needs at least one logit")

@@ -59,7 +59,7 @@ LOSSES: dict[str, Loss] = {
                   lambda outs, t: hinge_term(_one_output(outs, "hinge"), t), signed, False),
     "bce": Loss(lambda outs, y: bce_with_logits([_one_output(o, "bce") for o in outs], [float(t) for t in y]),
                 lambda outs, t: bce_term(_one_output(outs, "bce"), t), float, False),
-    "cross_entropy": Loss(cross_entropy, cross_entropy_term, float, True),  # type: ignore[arg-type]
+    "cross_entropy": Loss(cross_entropy, cross_entropy_term, float, True),
     "mse": Loss(lambda outs, y: mse_loss([_one_output(o, "mse") for o in outs], [signed(t) for t in y]),
                 lambda outs, t: mse_term(_one_output(outs, "mse"), t), signed, False),
 }
@@ -205,9 +205,9 @@ def train(
         raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
-    for name, value in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"train() {name} must be a positive integer, got {value!r}")
+    for name, count in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ValueError(f"train() {name} must be a positive integer, got {count!r}")
     n = len(X)
     if epochs is not None:
         steps = epochs * (math.ceil(n / batch_size) if batch_size is not None and batch_size < n else 1)

@@ -8,9 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Generator
 from pathlib import Path
-from typing import cast
 
 import pytest
 from hypothesis import given
@@ -255,7 +253,7 @@ def test_backward_steps_records_each_edge() -> None:
 def test_stopping_backward_steps_early_keeps_earlier_leaf_gradients() -> None:
     a, b = Value(2.0), Value(3.0)
     a.grad, b.grad = 10.0, 20.0
-    steps = cast(Generator[Step, None, None], (a * b).backward_steps())
+    steps = (a * b).backward_steps()
     next(steps)
     steps.close()
     assert a.grad == 13.0, "first edge applied on top of the earlier gradient"

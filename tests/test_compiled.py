@@ -288,7 +288,7 @@ class _Branchy(MLP):
     def __call__(self, x: Any) -> Any:
         out = super().__call__(x)
         first = x[0].data if isinstance(x[0], Value) else x[0]
-        return out if first > 0 else out * 2.0
+        return out if first > 0 else out * 2.0  # type: ignore[operator]
 
 
 def test_nn_train_falls_back_when_the_graph_depends_on_the_data() -> None:
@@ -302,6 +302,6 @@ def test_nn_train_falls_back_when_the_graph_depends_on_the_data() -> None:
     assert fallback.path == "graph"
     assert fallback.loss == plain.loss
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
-    with pytest.raises(ValueError, match="vectorized training cannot record this model: .*depends on the data"):
+    with pytest.raises(ValueError, match=r"vectorized training cannot record this model: .*depends on the data"):
         train(_Branchy(2, [4, 1], seed=1), X, y, steps=1, vectorized=True)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import cast
-
 from hypothesis import given
 
 from autograd import Step, Value, topological_order
@@ -70,7 +67,7 @@ def test_steps_match_backward_bit_for_bit(case: tuple[list[float], list[Instruct
 def test_stopping_early_leaves_the_gradients_applied_so_far() -> None:
     a, b = Value(2.0), Value(5.0)
     y = a * b + a
-    it = cast(Generator[Step, None, None], y.backward_steps())
+    it = y.backward_steps()
     first = next(it)
     assert first.parent.grad == first.parent_grad
     it.close()
@@ -104,7 +101,7 @@ def test_the_classic_expression_steps_in_this_exact_order() -> None:
 
 def test_stopping_after_three_steps_leaves_exactly_those_applied() -> None:
     L, a, b, f = classic()
-    it = cast(Generator[Step, None, None], L.backward_steps())
+    it = L.backward_steps()
     done = [next(it) for _ in range(3)]  # L->d, L->f, d->e
     it.close()
     assert [s.parent.label for s in done] == ["d", "f", "e"]
@@ -113,7 +110,7 @@ def test_stopping_after_three_steps_leaves_exactly_those_applied() -> None:
 
 def test_a_stopped_pass_then_backward_gives_the_full_gradients() -> None:
     L, a, b, f = classic()
-    it = cast(Generator[Step, None, None], L.backward_steps())
+    it = L.backward_steps()
     next(it)
     it.close()
     L.backward()
