@@ -199,23 +199,32 @@ class SampleTape:
             weakref.finalize(self, linecache.cache.pop, filename, None)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[list[float]] = []
+        self.example = [float(x) for x in example]
+        self.verified = False
+        """Whether the recording was checked on a second, different sample (the first ``run`` does it)."""
 
     def verify(self, sample: Sequence[float]) -> bool:
         """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants);
         raises :class:`TapeMismatchError` if it differs (the graph depends on the data)."""
         check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        self.verified = True
         return True
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay every row; add ``grad * d(sum of losses)/d p`` to each ``p.grad`` (``grad``
         defaults to ``1 / len(batch)``: the gradient of the mean) and return the mean loss (plus
-        the regularizer, whose gradient is added once)."""
+        the regularizer, whose gradient is added once). The first run checks the recording on a
+        row that differs from the example, as :meth:`verify` does."""
         rows = [list(map(float, row)) for row in batch]
         if not rows:
             raise ValueError("SampleTape.run needs at least one sample")
         for i, row in enumerate(rows):
             if len(row) != self.n_inputs:
                 raise ValueError(f"SampleTape.run: row {i} has {len(row)} inputs, expected {self.n_inputs}")
+        if not self.verified:
+            other = next((row for row in rows if row != self.example), None)
+            if other is not None:
+                self.verify(other)
         n = len(rows)
         scale = 1.0 / n if grad is None else float(grad)
         data = [p.data for p in self.params]

@@ -257,6 +257,9 @@ class BatchTape:
         self._leaves = self.np.array(self.program.init, dtype=self.np.float64)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[Any] = []
+        self.example = [float(x) for x in example]
+        self.verified = False
+        """Whether the recording was checked on a second, different sample (the first ``run`` does it)."""
 
     def verify(self, sample: Sequence[float]) -> bool:
         """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants).
@@ -266,10 +269,15 @@ class BatchTape:
         choices: this raises :class:`~autograd.compiled.TapeMismatchError` instead. ``nn.train``
         verifies a second, different sample before trusting a recording."""
         check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        self.verified = True
         return True
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay forward and backward for every sample at once.
+
+        The first run checks the recording on a row of the batch that differs from the example
+        (:meth:`verify`) and raises :class:`~autograd.compiled.TapeMismatchError` if the per-sample
+        graph depends on the sample, instead of returning wrong numbers.
 
         Adds ``grad * d(sum of per-sample losses)/d p`` to each parameter's ``.grad`` (``grad``
         defaults to ``1 / len(batch)``, i.e. the gradient of the mean) and returns the mean loss.
@@ -277,9 +285,11 @@ class BatchTape:
         to ``.grad``.
         """
         np = self.np
-        X = np.asarray(batch, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_inputs:
-            raise ValueError(f"BatchTape.run expects a batch of rows with {self.n_inputs} inputs, got shape {X.shape}")
+        X = _as_matrix(np, batch, self.n_inputs)
+        if not self.verified:
+            other = next((row for row in X.tolist() if row != self.example), None)
+            if other is not None:
+                self.verify(other)
         n = X.shape[0]
         if n == 0:
             raise ValueError("BatchTape.run needs at least one sample")
@@ -321,6 +331,21 @@ class BatchTape:
                 label = f"{len(item.outs)} x {_op_name(item.primitive, item.const)}"
                 lines.append(f"{label:9} -> one array op on ({len(item.outs)}, batch)")
         return "\n".join(lines)
+
+
+def _as_matrix(np: Any, batch: Sequence[Sequence[float]], n_inputs: int) -> Any:
+    """The batch as an (n, n_inputs) float64 matrix, or a ValueError saying which row is wrong."""
+    rows = list(batch)
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+            raise ValueError(f"BatchTape.run: row {i} must be a list of {n_inputs} numbers, got {type(row).__name__}")
+        if len(row) != n_inputs:
+            raise ValueError(f"BatchTape.run expects a batch of rows with {n_inputs} inputs; row {i} has {len(row)}")
+    try:
+        X = np.asarray(rows, dtype=np.float64).reshape(len(rows), n_inputs)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"BatchTape.run: the batch must hold numbers only ({e})") from None
+    return X
 
 
 def _op_name(prim: Primitive, const: float | None) -> str:

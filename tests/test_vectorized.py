@@ -205,10 +205,39 @@ def test_regularizer_is_added_once_per_batch() -> None:
 def test_bad_batches_are_refused() -> None:
     w = Value(1.0)
     tape = BatchTape(lambda v: v[0] * w, [w], example=[1.0])
-    with pytest.raises(ValueError, match=r"rows with 1 inputs, got shape \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"rows with 1 inputs; row 0 has 2"):
         tape.run([[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises(ValueError, match="rows with 1 inputs"):
+    with pytest.raises(ValueError, match="needs at least one sample"):
         tape.run([])
+    with pytest.raises(ValueError, match="rows with 1 inputs; row 1 has 2"):
+        tape.run([[1.0], [2.0, 3.0]])  # ragged
+    with pytest.raises(ValueError, match="must hold numbers only"):
+        tape.run([["x"]])
+
+
+@pytest.mark.parametrize("tape_class", ["BatchTape", "SampleTape"])
+def test_a_per_sample_graph_that_depends_on_the_sample_is_refused_not_replayed_wrong(tape_class: str) -> None:
+    """A Python if on an input's data, or a label read with int(v.data): the recording would
+    replay the first sample's choices for every sample. The first run checks a second sample."""
+    from autograd.compiled import SampleTape, TapeMismatchError
+
+    make = BatchTape if tape_class == "BatchTape" else SampleTape
+    w = Value(0.5)
+
+    def branchy(v: list[Value]) -> Value:
+        return (v[0] * w).exp() if v[0].data > 0 else (v[0] * w).tanh()
+
+    def label_read(v: list[Value]) -> Value:
+        scores = [v[0] * w, v[0] * -w]
+        return scores[int(v[1].data)]
+
+    for per_sample, rows in ((branchy, [[1.0], [-2.0]]), (label_read, [[1.0, 0.0], [2.0, 1.0]])):
+        tape = make(per_sample, [w], rows[0])  # type: ignore[operator]
+        with pytest.raises(TapeMismatchError, match="depends on the data"):
+            tape.run(rows)
+        assert w.grad == 0.0  # nothing applied
+    same = make(lambda v: v[0] * w, [w], [1.0])  # type: ignore[operator]
+    assert same.run([[1.0], [3.0]]) == 1.0 and same.verified
 
 
 def test_missing_numpy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
