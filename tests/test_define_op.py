@@ -83,3 +83,22 @@ def test_calling_a_user_op_wrongly_is_refused() -> None:
     broken = define_op("broken_arity", math.sin, lambda x: (1.0, 2.0))
     with pytest.raises(ValueError, match="returned 2 partial\\(s\\) for 1 input\\(s\\)"):
         broken(Value(0.0))
+
+
+def test_mistakes_in_a_user_op_name_the_op() -> None:
+    returns_float = define_op("mistake_float_grads", math.sin, lambda x: math.cos(x))  # not a tuple
+    with pytest.raises(TypeError, match=r"op 'mistake_float_grads': local_grads must return a tuple .* got float"):
+        returns_float(Value(0.5))
+    returns_text = define_op("mistake_text_forward", lambda x: "high", lambda x: (1.0,))
+    with pytest.raises(TypeError, match=r"op 'mistake_text_forward': forward must return a real number, got str"):
+        returns_text(Value(0.5))
+    too_few = define_op("mistake_too_few", lambda x, y: x * y, lambda x, y: (y,))
+    with pytest.raises(ValueError, match=r"op 'mistake_too_few': local_grads returned 1 partial\(s\) for 2 input"):
+        too_few(Value(1.0), Value(2.0))
+    bad_partial = define_op("mistake_text_partial", math.sin, lambda x: ("cos",))
+    with pytest.raises(TypeError, match=r"op 'mistake_text_partial': partial 0 must be a real number or a Value"):
+        bad_partial(Value(0.5))
+    with pytest.raises(TypeError, match="array_forward must be callable or None, got int"):
+        define_op("mistake_array", math.sin, lambda x: (math.cos(x),), array_forward=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs at least one argument, got nargs=0"):
+        define_op("mistake_nargs", math.sin, lambda x: (math.cos(x),), nargs=0)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from autograd import Value
 from tests.strategies import NO_DEADLINE, OPS, Instruction, intermediate_values, programs
@@ -205,3 +206,51 @@ def test_softplus_differs_from_torch_threshold_only_above_twenty() -> None:
     w = Value(19.0)
     w.softplus().backward()
     assert w.grad == pytest.approx(below.grad.item(), rel=1e-15)
+
+
+@NO_DEADLINE
+@given(st.lists(st.one_of(st.floats(-1000.0, 1000.0), st.sampled_from([-math.inf, 1000.0, -1000.0, 0.0])),
+                min_size=1, max_size=6))
+def test_logsumexp_and_its_gradient_match_torch(logits: list[float]) -> None:
+    from autograd import logsumexp
+
+    vs = [Value(z) for z in logits]
+    out = logsumexp(vs)
+    out.backward()
+    t = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    ref = torch.logsumexp(t, 0)
+    ref.backward()
+    assert _agree(out.data, ref.item())
+    if math.isfinite(out.data):
+        for v, g in zip(vs, t.grad.tolist()):
+            assert _agree(v.grad, g, 1e-300)
+
+
+@NO_DEADLINE
+@given(st.lists(st.lists(st.floats(-1000.0, 1000.0), min_size=3, max_size=3), min_size=1, max_size=4),
+       st.data())
+def test_cross_entropy_matches_torch_on_extreme_logits(rows: list[list[float]], data: st.DataObject) -> None:
+    from nn import cross_entropy
+
+    targets = [data.draw(st.integers(0, 2)) for _ in rows]
+    vs = [[Value(z) for z in row] for row in rows]
+    loss = cross_entropy(vs, targets)
+    loss.backward()
+    t = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    ref = F.cross_entropy(t, torch.tensor(targets))
+    ref.backward()
+    assert loss.data == pytest.approx(ref.item(), rel=1e-12, abs=1e-12)
+    for row, grads in zip(vs, t.grad.tolist()):
+        assert [v.grad for v in row] == pytest.approx(grads, rel=1e-10, abs=1e-12)
+
+
+def test_logsumexp_second_derivatives_match_torch() -> None:
+    from autograd import grad, logsumexp
+
+    xs = [Value(0.3), Value(-1.2), Value(2.0)]
+    (g0,) = grad(logsumexp(xs), [xs[0]], create_graph=True)
+    second = [h.data for h in grad(g0, xs)]
+    t = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(torch.logsumexp(t, 0), [t], create_graph=True)
+    (th,) = torch.autograd.grad(tg[0], [t])
+    assert second == pytest.approx(th.tolist(), rel=1e-12)

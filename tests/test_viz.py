@@ -224,3 +224,9 @@ def test_source_is_the_same_for_the_same_graph_built_twice() -> None:
 def test_repr_names_the_size_without_a_memory_address() -> None:
     a = Value(2.0)
     assert repr(draw_dot(a * 3.0 + a, rankdir="TB")) == "<ValueGraph of 3 Values, rankdir='TB'>"
+
+
+@pytest.mark.parametrize("bad", [None, 0, -5, 2.5, True])
+def test_max_nodes_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"max_nodes must be a positive integer .*got"):
+        draw_dot(Value(1.0) * 2.0, max_nodes=bad)  # type: ignore[arg-type]
