@@ -12,13 +12,15 @@ that makes one graph node per neuron instead of two per input.
 from __future__ import annotations
 
 import math
+import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from autograd import Value, dot
 from autograd.value import as_float
-from nn.module import Module
+from nn.module import Module, describe
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
 
@@ -36,9 +38,18 @@ def _check_choice(what: str, value: object, valid: Sequence[str]) -> str:
 
 
 def _check_width(what: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return n
+    """``n`` as a plain int if it is a positive integer (a Python or NumPy int; not a bool or a
+    float such as ``2.0``); a ValueError that names ``what`` otherwise."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {type(n).__name__} {describe(n)}")
+    return int(n)
+
+
+def _check_flag(what: str, x: object) -> bool:
+    """``x`` if it is True or False (or the int 0 or 1); a TypeError otherwise (``bool('no')`` is True)."""
+    if isinstance(x, bool) or (type(x) is int and x in (0, 1)):
+        return bool(x)
+    raise TypeError(f"{what} must be True or False, got {type(x).__name__} {describe(x)}")
 
 
 def _draw(rng: Rng, init: str, nin: int, nout: int) -> float:
@@ -52,9 +63,13 @@ def _draw(rng: Rng, init: str, nin: int, nout: int) -> float:
 
 
 def _as_inputs(x: Any, nin: int, who: str) -> list[Value | float]:
-    """Check a model input: a list of ``nin`` numbers or Values (a single Value counts as width 1)."""
+    """Check a model input: a list of ``nin`` numbers or Values (a single Value counts as width 1).
+    Sets and dicts are refused: their order is not the features' order."""
     if isinstance(x, Value):
         x = [x]
+    if isinstance(x, (AbstractSet, Mapping)):
+        raise TypeError(f"{who} expects an ordered list of {nin} numbers or Values, got a {type(x).__name__}, "
+                        "whose order is not defined; pass a list")
     if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
         raise TypeError(f"{who} expects a list of {nin} numbers or Values, got {type(x).__name__}")
     if len(x) != nin:
@@ -97,12 +112,16 @@ class Neuron(Module):
         fused: bool = True,
         fan_out: int = 1,
     ) -> None:
-        _check_width("Neuron nin", nin)
+        nin = _check_width("Neuron nin", nin)
+        fan_out = _check_width("Neuron fan_out", fan_out)
         if activation is None:
-            activation = "relu" if nonlin else "linear"
+            activation = "relu" if _check_flag("Neuron nonlin", nonlin) else "linear"
         self.activation = _check_choice("activation", activation, ACTIVATIONS)
         self.nonlin = activation != "linear"
         _check_choice("init", init, INITS)
+        fused = _check_flag("Neuron fused", fused)
+        if rng is not None and not callable(getattr(rng, "uniform", None)):
+            raise TypeError(f"Neuron rng must be a random.Random (or have .uniform), got {type(rng).__name__}")
         draw = rng if rng is not None else random
         self.w = [Value(_draw(draw, init, nin, fan_out)) for _ in range(nin)]
         self.b = Value(0.0)
@@ -140,8 +159,8 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        _check_width("Layer nin", nin)
-        _check_width("Layer nout", nout)
+        nin = _check_width("Layer nin", nin)
+        nout = _check_width("Layer nout", nout)
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
@@ -191,11 +210,12 @@ class MLP(Module):
         seed: int | random.Random | None = None,
         fused: bool = True,
     ) -> None:
-        _check_width("MLP nin", nin)
+        nin = _check_width("MLP nin", nin)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {nouts!r}")
-        for n in nouts:
-            _check_width("every MLP layer width", n)
+            raise ValueError(f"MLP nouts must be a non-empty list of layer widths, got {type(nouts).__name__} "
+                             f"{describe(nouts)}")
+        nouts = [_check_width(f"MLP layer width nouts[{i}]", n) for i, n in enumerate(nouts)]
+        fused = _check_flag("MLP fused", fused)
         _check_choice("activation", activation, ACTIVATIONS)
         _check_choice("output_activation", output_activation, ACTIVATIONS)
         _check_choice("init", init, INITS)
@@ -240,3 +260,50 @@ class MLP(Module):
             f"MLP({widths}, {self._config['activation']} hidden, {self._config['output_activation']} output, "
             f"{self.num_parameters()} parameters)"
         )
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """This model as a ``torch.nn.Sequential`` with the same weights (see ``nn.pytorch.to_torch``).
+
+        Args:
+            dtype: the parameters' ``torch.dtype``; ``torch.float64`` by default (same outputs and
+                gradients as valuegrad, to rounding).
+
+        Returns:
+            A new ``torch.nn.Sequential`` of ``Linear`` layers and activation modules.
+
+        Raises:
+            ImportError: PyTorch is not installed (``pip install "valuegrad[torch]"``).
+
+        Example:
+            >>> MLP(2, [3, 1], seed=0).to_torch()[0]
+            Linear(in_features=2, out_features=3, bias=True)
+        """
+        from nn.pytorch import to_torch
+
+        return to_torch(self, dtype)
+
+    @classmethod
+    def from_torch(cls, module: Any, *, fused: bool = True) -> MLP:
+        """Build an MLP from a ``torch.nn.Sequential`` of ``Linear`` layers and activations, weights
+        copied exactly (see ``nn.pytorch.from_torch`` for what is accepted and what is refused).
+
+        Args:
+            module: the ``torch.nn.Sequential``.
+            fused: one ``dot`` node per neuron (default) or micrograd's unfused graph.
+
+        Returns:
+            A new MLP computing what ``module`` computes.
+
+        Raises:
+            ImportError: PyTorch is not installed (``pip install "valuegrad[torch]"``).
+            TypeError: ``module`` is not a Sequential, or holds a layer type an MLP lacks.
+            ValueError: a layer an MLP cannot represent (no bias, another LeakyReLU slope, ...).
+
+        Example:
+            >>> import torch
+            >>> MLP.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Sigmoid()))
+            MLP(2 -> 1, relu hidden, sigmoid output, 3 parameters)
+        """
+        from nn.pytorch import from_torch
+
+        return from_torch(cls, module, fused=fused)

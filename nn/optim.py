@@ -12,10 +12,13 @@ match PyTorch's in float64 to rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar
 
 from autograd import Value
+from autograd.value import as_float
+from nn.module import Module, describe
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "micrograd_lr"]
 
@@ -33,21 +36,47 @@ def micrograd_lr(steps: int) -> Callable[[int], float]:
 
 
 def _real(name: str, x: object, low: float = 0.0) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < low:
-        raise ValueError(f"{name} must be a finite number >= {low}, got {x!r}")
-    return float(x)
+    f = None if isinstance(x, bool) else as_float(x)
+    if f is None or not math.isfinite(f) or f < low:
+        raise ValueError(f"{name} must be a finite number >= {low}, got {describe(x)}")
+    return f
 
 
 class Optimizer:
-    """Shared parts: the parameter list, the step counter, ``zero_grad`` and the learning rate."""
+    """Shared parts: the parameter list, the step counter, ``zero_grad`` and the learning rate.
+
+    ``params`` is an ordered collection of distinct Values, usually ``model.parameters()``: a
+    ``set`` or ``dict`` (no defined order, so ``state_dict()`` could not be matched to the
+    parameters) and a parameter listed twice (it would be updated twice per step) are refused.
+    """
+
+    _buffers: ClassVar[dict[str, str]] = {}
+    """Each per-parameter buffer's kind: ``'optional'`` (a number or None), ``'real'`` (a finite
+    number) or ``'nonnegative'`` (a finite number >= 0)."""
 
     def __init__(self, params: Sequence[Value], lr: LearningRate) -> None:
+        who = type(self).__name__
+        if isinstance(params, Value):
+            raise TypeError(f"{who} expects a list of parameters, got a single Value; pass [value]")
+        if isinstance(params, Module):
+            raise TypeError(f"{who} expects a list of parameters, got a {type(params).__name__}; "
+                            "pass model.parameters()")
+        if isinstance(params, (AbstractSet, Mapping)):
+            raise TypeError(f"{who} expects the parameters in a fixed order (a list such as model.parameters()), "
+                            f"got a {type(params).__name__}, whose order is not defined")
+        if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
+            raise TypeError(f"{who} expects a list of parameters (Values), got {type(params).__name__}")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
+        first: dict[int, int] = {}
         for i, p in enumerate(params):
             if not isinstance(p, Value):
                 raise TypeError(f"optimizer parameter {i} must be a Value, got {type(p).__name__}")
+            j = first.setdefault(id(p), i)
+            if j != i:
+                raise ValueError(f"optimizer parameter {i} is the same Value as parameter {j}: it would be updated "
+                                 "twice per step; list each parameter once (model.parameters() does)")
         if not callable(lr):
             _real("lr", lr)
         self.params = params
@@ -85,27 +114,78 @@ class Optimizer:
         return {"type": type(self).__name__, "steps": self.steps, "hyper": self._hyper(), "state": self._state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict` output; checks everything first, changes nothing on error."""
-        if not isinstance(state, dict) or state.get("type") != type(self).__name__:
-            got = state.get("type") if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"optimizer state is for {got!r}, not {type(self).__name__!r}")
-        steps = state.get("steps")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"optimizer state 'steps' must be a non-negative int, got {steps!r}")
-        buffers = state.get("state")
-        own = self._state()
-        if not isinstance(buffers, dict) or set(buffers) != set(own):
-            raise ValueError(f"optimizer state buffers must be {sorted(own)}, got {buffers!r:.80}")
+        """Restore the step count and buffers from :meth:`state_dict` output of the same class, for
+        the same number of parameters; checks everything first and changes nothing on error.
+
+        The hyper-parameters stay the constructor's: ``state["hyper"]`` must be present with the
+        same keys, but its values are not applied.
+
+        Raises:
+            TypeError: ``state`` or one of its parts has the wrong type (not a dict, a buffer that
+                is not a list, an entry that is not a number, ...).
+            ValueError: keys are missing or unknown, the state is another optimizer's, ``steps``
+                is negative, a buffer's length is not the number of parameters, or an entry is
+                not finite (or is negative where it must not be).
+        """
+        me = type(self).__name__
+        if not isinstance(state, dict):
+            raise TypeError(f"{me}.load_state_dict() expects the dict {me}.state_dict() returns, "
+                            f"got {type(state).__name__}")
+        _same_keys(f"{me} state", state, ("type", "steps", "hyper", "state"))
+        if state["type"] != me:
+            raise ValueError(f"optimizer state is for {describe(state['type'])}, not {me!r}")
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int):
+            raise TypeError(f"{me} state 'steps' must be an int (the number of steps taken), "
+                            f"got {type(steps).__name__} {describe(steps)}")
+        if steps < 0:
+            raise ValueError(f"{me} state 'steps' must be >= 0, got {describe(steps)}")
+        hyper = state["hyper"]
+        if not isinstance(hyper, dict):
+            raise TypeError(f"{me} state 'hyper' must be a dict, got {type(hyper).__name__}")
+        _same_keys(f"{me} state 'hyper'", hyper, tuple(self._hyper()))
+        buffers = state["state"]
+        if not isinstance(buffers, dict):
+            raise TypeError(f"{me} state 'state' must be a dict of buffers, got {type(buffers).__name__}")
+        _same_keys(f"{me} state 'state'", buffers, tuple(self._buffers))
         n = len(self.params)
-        for name, values in buffers.items():
-            if not isinstance(values, list) or len(values) != n:
-                raise ValueError(f"optimizer buffer {name!r} must be a list of {n} floats")
-            for v in values:
-                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                    raise ValueError(f"optimizer buffer {name!r} holds a non-number: {v!r}")
+        loaded: dict[str, list[float | None]] = {}
+        for name, kind in self._buffers.items():
+            values = buffers[name]
+            if not isinstance(values, (list, tuple)):
+                raise TypeError(f"optimizer buffer {name!r} must be a list of {n} floats (one per parameter), "
+                                f"got {type(values).__name__}")
+            if len(values) != n:
+                raise ValueError(f"optimizer buffer {name!r} must be a list of {n} floats (one per parameter), "
+                                 f"got {len(values)}")
+            loaded[name] = [_entry(name, kind, i, v) for i, v in enumerate(values)]
         self.steps = steps
-        for name, values in buffers.items():
-            setattr(self, "_" + name, [None if v is None else float(v) for v in values])
+        for name, values in loaded.items():
+            setattr(self, "_" + name, values)
+
+
+def _same_keys(what: str, d: dict[Any, Any], expected: tuple[str, ...]) -> None:
+    missing = [k for k in expected if k not in d]
+    unknown = [k for k in d if k not in expected]
+    if missing or unknown:
+        problems = ([f"missing keys {missing}"] if missing else []) + (
+            [f"unknown keys {describe(unknown)}"] if unknown else [])
+        raise ValueError(f"{what}: {'; '.join(problems)} (expected keys: {', '.join(expected) or 'none'})")
+
+
+def _entry(name: str, kind: str, i: int, v: object) -> float | None:
+    """Entry ``i`` of buffer ``name`` as a float (or None where the buffer allows it)."""
+    if v is None and kind == "optional":
+        return None
+    f = None if isinstance(v, bool) else as_float(v)
+    if f is None:
+        expected = "a number or None" if kind == "optional" else "a number"
+        raise TypeError(f"optimizer buffer {name!r} entry {i} must be {expected}, got {type(v).__name__} "
+                        f"{describe(v)}")
+    if not math.isfinite(f) or (kind == "nonnegative" and f < 0.0):
+        rule = "finite and >= 0" if kind == "nonnegative" else "finite"
+        raise ValueError(f"optimizer buffer {name!r} entry {i} must be {rule}, got {describe(v)}")
+    return f
 
 
 class SGD(Optimizer):
@@ -119,6 +199,8 @@ class SGD(Optimizer):
         >>> SGD([w], lr=0.1).step(); w.data
         0.95
     """
+
+    _buffers: ClassVar[dict[str, str]] = {"momentum_buffer": "optional"}
 
     def __init__(
         self,
@@ -163,6 +245,7 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    _buffers: ClassVar[dict[str, str]] = {"exp_avg": "real", "exp_avg_sq": "nonnegative"}
 
     def __init__(
         self,

@@ -213,3 +213,20 @@ def test_reprs_are_readable_and_count_parameters() -> None:
     assert repr(m.layers[0]) == "Layer(2 -> 16, relu, 48 parameters)"
     assert repr(m.layers[0].neurons[0]) == "ReLUNeuron(2)"  # micrograd's own wording
     assert repr(m.layers[2].neurons[0]) == "LinearNeuron(16)"
+
+
+def test_predicted_classes_follow_the_output_activation() -> None:
+    """A sigmoid output is a probability: class 1 above 0.5, not above 0 (scores 0.46-0.68 would
+    all be class 1)."""
+    from nn import predict_classes
+
+    model = MLP(1, [1], output_activation="sigmoid", seed=0)
+    model.layers[0].neurons[0].w[0].data = 1.0
+    model.layers[0].neurons[0].b.data = 0.0
+    X = [[-0.2], [-0.1], [0.1], [0.7]]  # sigmoid: 0.45, 0.475, 0.525, 0.67
+    assert predict_classes(model, X) == [0, 0, 1, 1]
+    linear = MLP(1, [1], seed=0)
+    linear.layers[0].neurons[0].w[0].data = 1.0
+    assert predict_classes(linear, X) == [0, 0, 1, 1]
+    linear.layers[0].neurons[0].b.data = 0.15  # raw scores -0.05, 0.05, ...: the threshold is 0
+    assert predict_classes(linear, X) == [0, 1, 1, 1]
