@@ -2,29 +2,65 @@
 
 The rules in ``autograd.ops`` run on floats, on Values and on arrays. For arrays they ask
 :func:`namespace_of` for the array's namespace, an object with the same small set of functions
-for every array library (``exp``, ``log``, ``where``, ``step``, ...). NumPy's is here; other
-libraries register theirs with :func:`register_namespace`. Nothing is imported until an array of
-that library shows up, so ``import autograd`` needs no NumPy.
+for every array library (``exp``, ``log``, ``where``, ``step``, ...). NumPy's and PyTorch's are
+here; other libraries register theirs with :func:`register_namespace`. Nothing is imported until
+an array of that library shows up (or :func:`make_namespace` asks for it), so ``import autograd``
+needs neither NumPy nor PyTorch.
+
+The batch replay (``autograd.vectorized.BatchTape``) runs everything through one namespace made by
+:func:`make_namespace`, which also knows the replay's float type and device: besides the op
+functions, each namespace creates arrays (``asarray``, ``zeros``, ``full``, ``stack``), reduces
+them (``sum``, ``mean``), scatters (``add_at``) and hands results back (``tolist``,
+``to_numpy``). So one replay code path serves NumPy and PyTorch, CPU and CUDA, float64 and float32.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["NumpyNamespace", "namespace_of", "numpy_namespace", "register_namespace"]
+__all__ = [
+    "BACKENDS",
+    "DTYPES",
+    "NumpyNamespace",
+    "TorchNamespace",
+    "make_namespace",
+    "namespace_of",
+    "numpy_namespace",
+    "register_namespace",
+    "torch_namespace",
+]
+
+BACKENDS = ("numpy", "torch")
+"""The array libraries a batch replay can run on."""
+
+DTYPES = ("float64", "float32")
+"""The float types a batch replay can compute in (float64 by default)."""
+
+TORCH_HINT = 'pip install "valuegrad[torch]"'
 
 
 class NumpyNamespace:
-    """The array functions of the op rules, on NumPy arrays (float64, IEEE results, no warnings
-    are raised for inf and nan: the batch replay runs under ``numpy.errstate(all="ignore")``)."""
+    """The array functions of the op rules, on NumPy arrays (IEEE results, no warnings are raised
+    for inf and nan: the batch replay runs under :meth:`errstate`), and the array creation and
+    reductions of the batch replay, in ``dtype`` (``'float64'`` or ``'float32'``) on the CPU."""
 
     name = "numpy"
 
-    def __init__(self) -> None:
+    def __init__(self, dtype: str = "float64") -> None:
         import numpy
 
         self.np = numpy
         self.array_type = numpy.ndarray
+        self.dtype = dtype
+        self.device = "cpu"
+        self.float_type: Any = numpy.dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"NumpyNamespace(dtype={self.dtype!r})"
+
+    # --- the op rules' functions ---------------------------------------------------------------
 
     def exp(self, x: Any) -> Any:
         return self.np.exp(x)
@@ -89,20 +125,276 @@ class NumpyNamespace:
 
     def elementwise(self, f: Any, *xs: Any) -> Any:
         """``f`` (a function of floats) applied entry by entry, broadcasting ``xs``."""
-        return self.np.vectorize(f, otypes=[float])(*xs)
+        out = self.np.vectorize(f, otypes=[float])(*xs)
+        return out if self.dtype == "float64" else self.np.asarray(out, dtype=self.float_type)
+
+    # --- the batch replay's creation, reductions and transfers ----------------------------------
+
+    def asarray(self, x: Any) -> Any:
+        """``x`` (numbers, nested lists, an array) as a C-contiguous array of the replay's dtype."""
+        return self.np.ascontiguousarray(x, dtype=self.float_type)
+
+    def index(self, ints: Any) -> Any:
+        """A NumPy integer array (the planner's slot numbers) as this library's index array."""
+        return ints
+
+    def lift(self, xs: Sequence[Any]) -> list[Any]:
+        """An op's operands, ready to mix with arrays (NumPy takes Python floats as they are)."""
+        return list(xs)
+
+    def zeros(self, shape: int | tuple[int, ...]) -> Any:
+        return self.np.zeros(shape, dtype=self.float_type)
+
+    def full(self, n: int, value: float) -> Any:
+        return self.np.full(n, value, dtype=self.float_type)
+
+    def stack(self, xs: Sequence[Any]) -> Any:
+        return self.np.stack(xs)
+
+    def copy(self, x: Any) -> Any:
+        return x.copy()
+
+    def sum(self, x: Any, axis: int | None = None) -> Any:
+        return self.np.sum(x, axis=axis)
+
+    def mean(self, x: Any) -> float:
+        return float(self.np.mean(x))
+
+    def ndim(self, x: Any) -> int:
+        return int(self.np.ndim(x))
+
+    def add_at(self, target: Any, index: Any, values: Any) -> None:
+        """``target[index] += values``, adding every repeat of an index (``numpy.add.at``)."""
+        self.np.add.at(target, index, values)
+
+    def tolist(self, x: Any) -> list[float]:
+        """A 1-d array as Python floats."""
+        out: list[float] = x.tolist()
+        return out
+
+    def to_numpy(self, x: Any) -> Any:
+        """An array of this library as a NumPy array on the host."""
+        return x
+
+    def errstate(self) -> contextlib.AbstractContextManager[Any]:
+        """A context in which inf and nan results raise no warnings."""
+        return self.np.errstate(all="ignore")  # type: ignore[no-any-return]
+
+
+class TorchNamespace:
+    """The same functions on PyTorch tensors, with NumPy's IEEE results: relu and leaky_relu keep
+    nan, ``step`` gives nan at nan (``torch.heaviside`` would give 0), sigmoid and softplus are
+    the NumPy formulas (overflow-safe), ``logsumexp`` of all ``-inf`` is ``-inf``. User ops
+    without array forms run entry by entry on the host and come back to the tensors' device.
+
+    Tensors the replay creates are ``dtype`` (``'float64'`` or ``'float32'``) on ``device``
+    (``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...); make one with :func:`make_namespace`, which checks
+    both. PyTorch is imported when a namespace is made."""
+
+    name = "torch"
+
+    def __init__(self, dtype: str = "float64", device: str = "cpu") -> None:
+        import torch
+
+        self.torch: Any = torch
+        self.array_type: type = torch.Tensor
+        self.dtype = dtype
+        self.float_type: Any = getattr(torch, dtype)
+        self.torch_device: Any = torch.device(device)
+        self.device = str(self.torch_device)
+
+    def __repr__(self) -> str:
+        return f"TorchNamespace(dtype={self.dtype!r}, device={self.device!r})"
+
+    def _tensor_like(self, value: Any, like: Any) -> Any:
+        """``value`` (a number or bool) as a 0-d tensor on the device of ``like`` (a tensor, if any)."""
+        torch = self.torch
+        device = like.device if isinstance(like, torch.Tensor) else self.torch_device
+        if isinstance(value, bool):
+            return torch.tensor(value, device=device)
+        dtype = like.dtype if isinstance(like, torch.Tensor) and like.is_floating_point() else self.float_type
+        return torch.tensor(float(value), dtype=dtype, device=device)
+
+    # --- the op rules' functions ---------------------------------------------------------------
+
+    def exp(self, x: Any) -> Any:
+        return self.torch.exp(x)
+
+    def log(self, x: Any) -> Any:
+        return self.torch.log(x)
+
+    def sqrt(self, x: Any) -> Any:
+        return self.torch.sqrt(x)
+
+    def tanh(self, x: Any) -> Any:
+        return self.torch.tanh(x)
+
+    def abs(self, x: Any) -> Any:
+        return self.torch.abs(x)
+
+    def power(self, x: Any, y: Any) -> Any:
+        return self.torch.pow(x, y)  # a float base or exponent is fine; one of them is a tensor
+
+    def where(self, condition: Any, x: Any, y: Any) -> Any:
+        torch = self.torch
+        tensors = [a for a in (x, y, condition) if isinstance(a, torch.Tensor)]
+        like = tensors[0] if tensors else None
+        if not isinstance(condition, torch.Tensor):
+            condition = self._tensor_like(bool(condition), like)
+        if not isinstance(x, torch.Tensor) and not isinstance(y, torch.Tensor):
+            x = self._tensor_like(x, None)  # two numbers: the replay's dtype, not PyTorch's default
+        return torch.where(condition, x, y)
+
+    def isfinite(self, x: Any) -> Any:
+        return self.torch.isfinite(x)
+
+    def sigmoid(self, x: Any) -> Any:
+        torch = self.torch
+        e = torch.exp(-torch.abs(x))  # never overflows
+        return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def softplus(self, x: Any) -> Any:
+        torch = self.torch
+        return torch.clamp_min(x, 0.0) + torch.log1p(torch.exp(-torch.abs(x)))
+
+    def relu(self, x: Any) -> Any:
+        return self.torch.clamp_min(x, 0.0)  # keeps nan, like numpy.maximum
+
+    def leaky_relu(self, x: Any, slope: float) -> Any:
+        torch = self.torch
+        return torch.where((x > 0.0) | torch.isnan(x), x, slope * x)
+
+    def step(self, x: Any, above: float, below: float, at: float) -> Any:
+        """``above`` where x > 0, ``below`` where x < 0, ``at`` at 0, nan at nan."""
+        torch = self.torch
+        out = torch.full_like(x, below)
+        out.masked_fill_(x > 0.0, above)
+        if at != below:
+            out.masked_fill_(x == 0.0, at)
+        return torch.where(torch.isnan(x), x, out)
+
+    def floor(self, x: Any) -> Any:
+        return self.torch.floor(x)
+
+    def logsumexp(self, xs: Any) -> Any:
+        """``log(sum(exp(x)))`` over the tensors ``xs`` entry by entry, shifted by their max."""
+        torch = self.torch
+        like = next(x for x in xs if isinstance(x, torch.Tensor))
+        tensors = [x if isinstance(x, torch.Tensor) else self._tensor_like(x, like) for x in xs]
+        stacked = torch.stack(torch.broadcast_tensors(*tensors))
+        m = torch.amax(stacked, dim=0)  # keeps nan
+        finite = torch.isfinite(m)
+        shift = torch.where(finite, m, 0.0)
+        out = shift + torch.log(torch.sum(torch.exp(stacked - shift), dim=0))
+        return torch.where(finite, out, m)  # all -inf: -inf; an inf: inf; a nan: nan
+
+    def elementwise(self, f: Any, *xs: Any) -> Any:
+        """``f`` (a function of floats) applied entry by entry on the host, broadcasting ``xs``;
+        the result comes back as a tensor of the inputs' float type on their device."""
+        import numpy
+
+        torch = self.torch
+        tensors = [x for x in xs if isinstance(x, torch.Tensor)]
+        floats = [t for t in tensors if t.is_floating_point()]
+        dtype = floats[0].dtype if floats else self.float_type
+        device = tensors[0].device if tensors else self.torch_device
+        host = [x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x for x in xs]
+        out = numpy.vectorize(f, otypes=[float])(*host)
+        return torch.as_tensor(numpy.asarray(out), dtype=dtype, device=device)
+
+    # --- the batch replay's creation, reductions and transfers ----------------------------------
+
+    def asarray(self, x: Any) -> Any:
+        """``x`` (numbers, nested lists, a NumPy array, a tensor) as a contiguous tensor of the
+        replay's dtype on its device."""
+        torch = self.torch
+        if isinstance(x, torch.Tensor):
+            return x.to(device=self.torch_device, dtype=self.float_type).contiguous()
+        if type(x).__module__ == "numpy":
+            import numpy
+
+            x = torch.from_numpy(numpy.ascontiguousarray(x))
+            return x.to(device=self.torch_device, dtype=self.float_type)
+        return torch.tensor(x, dtype=self.float_type, device=self.torch_device)
+
+    def index(self, ints: Any) -> Any:
+        """A NumPy integer array (the planner's slot numbers) as an index tensor on the device."""
+        return self.torch.as_tensor(ints, dtype=self.torch.long, device=self.torch_device)
+
+    def lift(self, xs: Sequence[Any]) -> list[Any]:
+        """An op's operands with Python floats as 0-d tensors of the replay's dtype and device, so
+        every PyTorch function takes them and they keep their precision (a Python float times a
+        bool tensor would be PyTorch's default float32)."""
+        torch = self.torch
+        return [x if isinstance(x, torch.Tensor) else torch.tensor(float(x), dtype=self.float_type,
+                                                                    device=self.torch_device) for x in xs]
+
+    def zeros(self, shape: int | tuple[int, ...]) -> Any:
+        return self.torch.zeros(shape, dtype=self.float_type, device=self.torch_device)
+
+    def full(self, n: int, value: float) -> Any:
+        return self.torch.full((n,), float(value), dtype=self.float_type, device=self.torch_device)
+
+    def stack(self, xs: Sequence[Any]) -> Any:
+        return self.torch.stack(list(xs))
+
+    def copy(self, x: Any) -> Any:
+        return x.clone()
+
+    def sum(self, x: Any, axis: int | None = None) -> Any:
+        return x.sum() if axis is None else x.sum(dim=axis)
+
+    def mean(self, x: Any) -> float:
+        return float(x.mean())
+
+    def ndim(self, x: Any) -> int:
+        return int(x.dim()) if isinstance(x, self.torch.Tensor) else 0
+
+    def add_at(self, target: Any, index: Any, values: Any) -> None:
+        """``target[index] += values``, adding every repeat of an index (``index_put_`` with
+        ``accumulate=True``)."""
+        target.index_put_((index,), values, accumulate=True)
+
+    def tolist(self, x: Any) -> list[float]:
+        """A 1-d tensor as Python floats (copied from the device)."""
+        out: list[float] = x.tolist()
+        return out
+
+    def to_numpy(self, x: Any) -> Any:
+        """A tensor as a NumPy array on the host."""
+        return x.detach().cpu().numpy()
+
+    def errstate(self) -> contextlib.AbstractContextManager[Any]:
+        """PyTorch raises no warnings for inf and nan: nothing to switch off."""
+        return contextlib.nullcontext()
 
 
 _NAMESPACES: dict[type, Any] = {}
 _numpy: NumpyNamespace | None = None
+_torch: TorchNamespace | None = None
 
 
 def numpy_namespace() -> NumpyNamespace:
-    """The NumPy namespace (NumPy is imported on first use)."""
+    """The NumPy namespace that serves NumPy arrays (NumPy is imported on first use)."""
     global _numpy
     if _numpy is None:
         _numpy = NumpyNamespace()
         register_namespace(_numpy.array_type, _numpy)
     return _numpy
+
+
+def torch_namespace() -> TorchNamespace:
+    """The PyTorch namespace that serves tensors (PyTorch is imported on first use; an
+    ``ImportError`` says how to install it)."""
+    global _torch
+    if _torch is None:
+        try:
+            ns = TorchNamespace()
+        except ImportError:
+            raise ImportError(f"the torch backend needs PyTorch: {TORCH_HINT}") from None
+        register_namespace(ns.array_type, ns)
+        _torch = ns
+    return _torch
 
 
 def register_namespace(array_type: type, namespace: Any) -> None:
@@ -116,6 +408,63 @@ def namespace_of(x: Any) -> Any:
     ns = _NAMESPACES.get(t)
     if ns is not None:
         return ns
-    if t.__module__ == "numpy" and t.__name__ == "ndarray":
+    module = t.__module__
+    if module == "numpy" and t.__name__ == "ndarray":
         return numpy_namespace()
+    if module.startswith("torch"):
+        torch_ns = torch_namespace()
+        if isinstance(x, torch_ns.array_type):  # torch.Tensor or a subclass (a Parameter)
+            return torch_ns
     return None
+
+
+def make_namespace(backend: str = "numpy", *, dtype: str | None = None,
+                   device: str | None = None) -> NumpyNamespace | TorchNamespace:
+    """The namespace a batch replay runs on, checked: ``backend`` is ``'numpy'`` or ``'torch'``,
+    ``dtype`` ``'float64'`` (``None``, the default) or ``'float32'``, and ``device`` (torch only)
+    ``'cpu'`` (``None``, the default), ``'cuda'`` or ``'cuda:N'``.
+
+    Raises:
+        ValueError: an unknown backend, dtype or device, a device for the NumPy backend, or a CUDA
+            device that PyTorch cannot see.
+        ImportError: the library is not installed (``pip install "valuegrad[torch]"`` for PyTorch).
+    """
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected 'numpy' or 'torch'")
+    if dtype is None:
+        dtype = "float64"
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; expected 'float64' (the default) or 'float32'")
+    if backend == "numpy":
+        if device is not None and device != "cpu":
+            raise ValueError(f"device {device!r} needs backend='torch'; the NumPy backend runs on the CPU")
+        numpy_namespace()  # NumPy arrays are served by the default namespace
+        return NumpyNamespace(dtype)
+    torch = torch_namespace().torch
+    return TorchNamespace(dtype, _torch_device(torch, device))
+
+
+def _torch_device(torch: Any, device: Any) -> str:
+    """``device`` checked: a CPU, or a CUDA GPU that PyTorch sees; as PyTorch writes it."""
+    expected = "expected 'cpu', 'cuda' or 'cuda:N'"
+    if device is None:
+        return "cpu"
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"unknown device {device!r}; {expected}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"unknown device {device!r}; {expected}") from None
+    if dev.type == "cpu":
+        return "cpu"
+    if dev.type != "cuda":
+        raise ValueError(f"device {device!r} is not supported; {expected}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} was asked for but PyTorch sees no CUDA GPU "
+                         "(torch.cuda.is_available() is False); use device='cpu'")
+    count = torch.cuda.device_count()
+    index = torch.cuda.current_device() if dev.index is None else dev.index
+    if index >= count:
+        raise ValueError(f"device {str(device)!r} was asked for but PyTorch sees {count} CUDA GPU(s) "
+                         f"(cuda:0 to cuda:{count - 1})")
+    return f"cuda:{index}"

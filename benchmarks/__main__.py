@@ -15,7 +15,12 @@ import platform
 import sys
 from typing import Any
 
-from benchmarks import workloads as w
+import os as _os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    _os.environ.setdefault(_var, "1")  # before anything imports NumPy: its BLAS pool reads these once
+
+from benchmarks import workloads as w  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     wide = 100_000 if args.quick else 1_000_000
     from autograd import Value
 
+    threads = w.pin_threads()
     rows: list[dict[str, Any]] = []
 
     def add(workload: str, impl: str, value: float | None, unit: str, note: str = "") -> None:
@@ -98,22 +104,35 @@ def main(argv: list[str] | None = None) -> int:
         add("W4", "micrograd bytes per node (tracemalloc)", w.w4_bytes_per_node(MgValue, 20_000), "B/node",
             "includes a Value per constant")
     add("W5", "valuegrad train (default run, wall-clock)", w.w5_train_cli(), "s")
+    few = 1 if args.quick else 3
+    add("W6", "valuegrad graph path (nn.train compiled=False)", w.w6_digits_epoch("graph", 1), "s/epoch")
+    add("W6", "valuegrad compiled scalar path (SampleTape, no NumPy)", w.w6_digits_epoch("compiled", few), "s/epoch")
+    if _have("numpy"):
+        add("W6", "valuegrad vectorised replay (BatchTape, NumPy)", w.w6_digits_epoch("vectorized", few), "s/epoch")
+    if th:
+        add("W6", "PyTorch batched tensors", w.w6_torch_epoch(few), "s/epoch")
 
     base = next((r["value"] for r in rows if r["implementation"] == "micrograd 0.1.0" and r["value"]), None)
+    torch6 = next((r["value"] for r in rows if r["workload"] == "W6" and "PyTorch" in r["implementation"]), None)
     for r in rows:
         r["vs_micrograd"] = (base / r["value"]) if (base and r["workload"] == "W1" and r["value"]) else None
+        if r["workload"] == "W6" and torch6 and r["value"] and "PyTorch" not in r["implementation"]:
+            r["note"] = (r["note"] + "; " if r["note"] else "") + f"{r['value'] / torch6:.2f}x batched PyTorch's time"
     meta = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "cpu": _cpu(),
         "cores": os.cpu_count(),
         "quick": args.quick,
+        "threads": threads,
     }
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
     lines = [
         f"# Benchmark results ({meta['date']}, Python {meta['python']}, {meta['cpu']}, {meta['cores']} cores"
         f"{', quick run' if args.quick else ''})",
+        "",
+        "Threads: " + ", ".join(f"{k}={v}" for k, v in threads.items()) + ".",
         "",
         "| workload | implementation | median | vs micrograd | note |",
         "| --- | --- | --- | --- | --- |",

@@ -404,3 +404,76 @@ def w5_train_cli() -> float:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "nn", "train", "--out", d], check=True, capture_output=True)
         return time.perf_counter() - t0
+
+
+# --- W6: one epoch of the digits data set -------------------------------------------------------
+
+
+def digits_data() -> tuple[list[list[float]], list[int]]:
+    """The UCI digits (1,797 8x8 images, 10 classes), pixels scaled from 0-16 to 0-1."""
+    from nn.data import load_digits
+
+    X, y, _ = load_digits()
+    return [[v / 16.0 for v in row] for row in X], y
+
+
+def w6_digits_epoch(path: str, repeats: int) -> float:
+    """Seconds for one epoch of digits with ``MLP(64, [32, 10])``, Adam (lr 0.01), minibatches of
+    64 and cross-entropy, through ``nn.train`` on ``path`` ('graph', 'compiled' or 'vectorized');
+    recording and compiling the per-sample program are included."""
+    from nn import MLP, Adam, train
+
+    X, y = digits_data()
+
+    def epoch() -> None:
+        model = MLP(64, [32, 10], seed=0)
+        train(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.01), batch_size=64,
+              epochs=1, l2=0.0, seed=0, compiled=path != "graph", vectorized=path == "vectorized")
+
+    return median_time(epoch, repeats)
+
+
+def w6_torch_epoch(repeats: int) -> float:
+    """The same epoch as batched PyTorch (float64, the thread count the benchmark set)."""
+    torch: Any = importlib.import_module("torch")
+
+    X, y = digits_data()
+    Xt = torch.tensor(X, dtype=torch.float64)
+    yt = torch.tensor(y)
+
+    def epoch() -> None:
+        model = torch.nn.Sequential(torch.nn.Linear(64, 32, dtype=torch.float64), torch.nn.ReLU(),
+                                    torch.nn.Linear(32, 10, dtype=torch.float64))
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+        for start in range(0, len(X), 64):
+            idx = order[start:start + 64]
+            loss = torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    return median_time(epoch, repeats)
+
+
+def pin_threads() -> dict[str, str]:
+    """One thread for every peer, as valuegrad is single-threaded: BLAS pools (set before NumPy is
+    imported) and PyTorch's intra- and inter-op pools. On a busy 2-core machine an unpinned pool
+    makes the batched rows swing by 100x. Returns the settings, for the results file."""
+    settings = {}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                "NUMEXPR_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+        settings[var] = os.environ[var]
+    try:
+        torch: Any = importlib.import_module("torch")
+    except ImportError:
+        return settings
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only possible before torch's first parallel work
+        pass
+    settings["torch.get_num_threads()"] = str(torch.get_num_threads())
+    settings["torch.get_num_interop_threads()"] = str(torch.get_num_interop_threads())
+    return settings
