@@ -151,3 +151,30 @@ def test_trajectory_matches_torch_optim_over_many_steps(name: str, kwargs: dict[
         topt.step()
     for a, b in zip(ours, theirs):
         assert math.isclose(a.data, b.item(), rel_tol=1e-8, abs_tol=1e-10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: Adam(ps, lr=0.01),
+    lambda ps: Adam(ps, lr=0.05, weight_decay=0.01),
+    lambda ps: AdamW(ps, lr=0.05, weight_decay=0.1),
+])
+def test_the_array_update_of_many_parameters_is_the_loop_bit_for_bit(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From ARRAY_STEP_MIN_PARAMS on, Adam updates with NumPy: the same floats as the Python loop."""
+    import random as rnd
+
+    import nn.optim
+
+    rng = rnd.Random(0)
+    start = [rng.uniform(-1, 1) for _ in range(nn.optim.ARRAY_STEP_MIN_PARAMS + 7)]
+    grads = [[rng.gauss(0, 1) for _ in start] for _ in range(5)]
+    results = []
+    for minimum in (10**9, nn.optim.ARRAY_STEP_MIN_PARAMS):  # the loop, then arrays
+        monkeypatch.setattr(nn.optim, "ARRAY_STEP_MIN_PARAMS", minimum)
+        ps = [Value(x) for x in start]
+        opt = make(ps)
+        for g in grads:
+            for p, gi in zip(ps, g):
+                p.grad = gi
+            opt.step()
+        results.append(([repr(p.data) for p in ps], opt.state_dict()))
+    assert results[0] == results[1]
