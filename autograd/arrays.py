@@ -128,6 +128,14 @@ class NumpyNamespace:
         out = self.np.vectorize(f, otypes=[float])(*xs)
         return out if self.dtype == "float64" else self.np.asarray(out, dtype=self.float_type)
 
+    def native(self, f: Any) -> bool:
+        """Whether a user op's array form ``f`` takes this library's arrays (NumPy: assumed)."""
+        return True
+
+    def on_host(self, f: Any, *xs: Any) -> Any:
+        """``f`` applied to ``xs`` (NumPy arrays are on the host already)."""
+        return f(*xs)
+
     # --- the batch replay's creation, reductions and transfers ----------------------------------
 
     def asarray(self, x: Any) -> Any:
@@ -178,7 +186,7 @@ class NumpyNamespace:
 
     def errstate(self) -> contextlib.AbstractContextManager[Any]:
         """A context in which inf and nan results raise no warnings."""
-        return self.np.errstate(all="ignore")  # type: ignore[no-any-return]
+        return self.np.errstate(all="ignore")
 
 
 class TorchNamespace:
@@ -293,14 +301,31 @@ class TorchNamespace:
         the result comes back as a tensor of the inputs' float type on their device."""
         import numpy
 
+        return self.on_host(numpy.vectorize(f, otypes=[float]), *xs)
+
+    def native(self, f: Any) -> bool:
+        """Whether a user op's array form ``f`` takes tensors: anything but a NumPy function (a
+        ufunc such as ``numpy.sin``), which :meth:`on_host` runs on NumPy copies instead."""
+        module = getattr(f, "__module__", None)
+        return not (isinstance(module, str) and module.split(".")[0] == "numpy")
+
+    def on_host(self, f: Any, *xs: Any) -> Any:
+        """``f`` applied on the host to NumPy copies of the tensors among ``xs`` (numbers pass as
+        they are); its result (an array or a number, or a tuple of them) comes back as tensors of
+        the inputs' float type on their device."""
+        import numpy
+
         torch = self.torch
         tensors = [x for x in xs if isinstance(x, torch.Tensor)]
         floats = [t for t in tensors if t.is_floating_point()]
         dtype = floats[0].dtype if floats else self.float_type
         device = tensors[0].device if tensors else self.torch_device
-        host = [x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x for x in xs]
-        out = numpy.vectorize(f, otypes=[float])(*host)
-        return torch.as_tensor(numpy.asarray(out), dtype=dtype, device=device)
+        out = f(*(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x for x in xs))
+
+        def back(r: Any) -> Any:
+            return torch.as_tensor(numpy.asarray(r), dtype=dtype, device=device)
+
+        return tuple(back(r) for r in out) if isinstance(out, tuple) else back(out)
 
     # --- the batch replay's creation, reductions and transfers ----------------------------------
 

@@ -94,22 +94,19 @@ def _forward(w: _Writer, ins: Instruction) -> list[str]:
     return [f"{loc}[{i}] * {{g}}" for i in range(len(ins.inputs))]
 
 
-def generate(program: Program) -> tuple[str, dict[str, Any]]:
-    """Source of ``kernel(params, grad) -> (loss, param_grads, watched_values)`` and its globals."""
-    w = _Writer(program)
+def _emit_step(w: _Writer, program: Program, have: set[int]) -> None:
+    """Emit one pass forward and backward. Gradients flow only into slots that lead to a
+    parameter; a slot in ``have`` already holds a gradient (``+=``), the others start with
+    ``0.0 + term`` (so that their first term is added to 0.0, as ``backward()`` does)."""
     n_params = program.n_params
-    w.lines.append("def kernel(params, grad):")
-    if n_params:
-        w.emit(", ".join(f"v{i}" for i in range(n_params)) + ", = params")
     needs = [True] * n_params + [False] * (len(program.init) - n_params)  # slot leads to a parameter
     terms_of: list[list[str]] = []
     for ins in program.code:
         terms_of.append(_forward(w, ins))
         needs[ins.out] = any(needs[p] for p in ins.inputs)
-    have: set[int] = set()
     out = program.out
     if needs[out]:
-        w.emit(f"g{out} = grad")
+        w.emit(f"g{out} += grad" if out in have else f"g{out} = grad")  # += : a parameter summing rows
         have.add(out)
     for ins, terms in zip(reversed(program.code), reversed(terms_of)):
         if not needs[ins.out]:
@@ -124,10 +121,23 @@ def generate(program: Program) -> tuple[str, dict[str, Any]]:
             else:
                 w.emit(f"g{p} = 0.0 + {text}")
                 have.add(p)
-    grads = ", ".join(f"g{i}" if i in have else "0.0" for i in range(n_params))
-    watched = program.watched
-    seen = ", ".join(w.v(i) for i in watched)
-    w.emit(f"return {w.v(out)}, ({grads}{',' if n_params == 1 else ''}), ({seen}{',' if len(watched) == 1 else ''})")
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+
+def generate(program: Program) -> tuple[str, dict[str, Any]]:
+    """Source of ``kernel(params, grad) -> (loss, param_grads, watched_values)`` and its globals."""
+    w = _Writer(program)
+    n_params = program.n_params
+    w.lines.append("def kernel(params, grad):")
+    if n_params:
+        w.emit(", ".join(f"v{i}" for i in range(n_params)) + ", = params")
+    have: set[int] = set()
+    _emit_step(w, program, have)
+    grads = [f"g{i}" if i in have else "0.0" for i in range(n_params)]
+    w.emit(f"return {w.v(program.out)}, {_tuple(grads)}, {_tuple([w.v(i) for i in program.watched])}")
     return "\n".join(w.lines) + "\n", w.names
 
 
@@ -145,38 +155,14 @@ def generate_batched(program: Program) -> tuple[str, dict[str, Any]]:
     w.emit("total = 0.0")
     w.emit("seen = []")
     inputs = ", ".join(f"v{n_params + j}" for j in range(n_inputs))
-    w.emit(f"for {inputs}{',' if n_inputs else '_'} in rows:" if n_inputs else "for _ in rows:")
+    w.emit(f"for {inputs}, in rows:" if n_inputs else "for _ in rows:")
     body = _Writer(program)
     body.names, body.bound = w.names, w.bound
-    needs = [True] * n_params + [False] * (len(program.init) - n_params)
-    terms_of: list[list[str]] = []
-    for ins in program.code:
-        terms_of.append(_forward(body, ins))
-        needs[ins.out] = any(needs[p] for p in ins.inputs)
-    out = program.out
-    have: set[int] = set(range(n_params))  # parameters sum across rows: always +=
-    if needs[out]:
-        body.emit(f"g{out} = grad")
-        have.add(out)
-    for ins, terms in zip(reversed(program.code), reversed(terms_of)):
-        if not needs[ins.out]:
-            continue
-        g = f"g{ins.out}"
-        for p, term in zip(ins.inputs, terms):
-            if not needs[p]:
-                continue
-            text = term.replace("{g}", g)
-            if p in have:
-                body.emit(f"g{p} += {text}")
-            else:
-                body.emit(f"g{p} = 0.0 + {text}")
-                have.add(p)
-    body.emit(f"total += {body.v(out)}")
-    watched = program.watched
-    body.emit(f"seen.append(({', '.join(body.v(i) for i in watched)}{',' if len(watched) == 1 else ''}))")
+    _emit_step(body, program, set(range(n_params)))  # parameters sum across rows: always +=
+    body.emit(f"total += {body.v(program.out)}")
+    body.emit(f"seen.append({_tuple([body.v(i) for i in program.watched])})")
     w.lines += ["    " + line for line in body.lines]
-    grads = ", ".join(f"g{i}" for i in range(n_params))
-    w.emit(f"return total, ({grads}{',' if n_params == 1 else ''}), seen")
+    w.emit(f"return total, {_tuple([f'g{i}' for i in range(n_params)])}, seen")
     return "\n".join(w.lines) + "\n", w.names
 
 

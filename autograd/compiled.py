@@ -231,13 +231,11 @@ class SampleTape:
         if self.kernel is not None:
             total, grads, seen = self.kernel(data, rows, scale)
         else:
-            total, summed, seen = 0.0, [0.0] * len(data), []
-            for row in rows:
-                row_loss, row_grads, row_watched = interpret(self.program, data, scale, row)
+            total, grads, seen = 0.0, tuple([0.0] * len(data)), []
+            for row in rows:  # each row's pass adds to the parameters' sums, as the generated loop does
+                row_loss, grads, row_watched = interpret(self.program, data, scale, row, grads)
                 total += row_loss
-                summed = [a + b for a, b in zip(summed, row_grads)]
                 seen.append(row_watched)
-            grads = tuple(summed)
         loss = total / n
         if self.regularizer is not None:
             extra, extra_grads, _ = self.regularizer.compile()(data, 1.0)

@@ -112,10 +112,12 @@ def record(
 
 
 def interpret(
-    program: Program, params: Sequence[float], grad: float, inputs: Sequence[float] = ()
+    program: Program, params: Sequence[float], grad: float, inputs: Sequence[float] = (),
+    param_grads: Sequence[float] | None = None,
 ) -> tuple[float, tuple[float, ...], tuple[float, ...]]:
     """Run ``program`` forward and backward with the parameters' values ``params`` (and, for a
-    per-sample program, one sample's ``inputs``).
+    per-sample program, one sample's ``inputs``). ``param_grads`` are gradients the parameters
+    already hold, which this pass adds to (a batch's rows summed the way generated code sums them).
 
     Returns the output, the gradient of each parameter (``grad`` times d out / d param) and the
     watched values. Forward: each op's ``forward`` and ``local_grads`` from its record; backward:
@@ -139,7 +141,10 @@ def interpret(
         vals[o] = out
         push(partials)
     grads = [0.0] * len(vals)
-    grads[program.out] = grad
+    if param_grads is not None:
+        grads[:program.n_params] = param_grads
+    out = program.out
+    grads[out] = grads[out] + grad if param_grads is not None and out < program.n_params else grad
     for idx in range(len(code) - 1, -1, -1):
         ins = code[idx]
         g = grads[ins.out]

@@ -215,15 +215,26 @@ class Plan:
                 group.shown.append((row, slot))
 
 
+def _foreign(xp: Any, prim: Primitive) -> bool:
+    """A user op whose array forms are written for another library than the replay's (NumPy
+    functions on the torch backend): they run on host copies (``xp.on_host``)."""
+    return not prim.builtin and prim.array_forward is not None and not xp.native(prim.array_forward)
+
+
 def _array_forward(xp: Any, prim: Primitive, args: list[Any]) -> Any:
     if prim.array_forward is not None:
+        if _foreign(xp, prim):
+            return xp.on_host(prim.array_forward, *args)
         return prim.array_forward(*args)
     return xp.elementwise(prim.forward, *args)
 
 
 def _array_local_grads(xp: Any, prim: Primitive, args: list[Any], out: Any) -> tuple[Any, ...]:
-    if prim.array_local_grads is not None:
-        return prim.array_local_grads(*args, out)
+    rule = prim.array_local_grads
+    if rule is not None:
+        if _foreign(xp, prim):
+            return tuple(xp.on_host(lambda *a: tuple(rule(*a)), *args, out))
+        return rule(*args, out)
     if prim.builtin:  # built-in rules are written with helpers that take arrays
         return tuple(prim.local_grads(*args, out))
     n = prim.arity or len(args)  # a user op without array forms: its float rule, entry by entry
