@@ -103,6 +103,12 @@ class Optimizer:
     def _update(self, i: int, p: Value, lr: float) -> None:
         raise NotImplementedError
 
+    def step_arrays(self, np: Any, data: Any, grads: Any) -> Any:
+        """One update on NumPy arrays of the parameters' values and gradients (in ``params``
+        order), without touching the Values: returns the new values, or None when this optimizer
+        has no array form (then call :meth:`step`). The same floats as :meth:`step`."""
+        return None
+
     def _hyper(self) -> dict[str, Any]:
         return {}
 
@@ -245,6 +251,22 @@ class SGD(Optimizer):
             g = g + self.momentum * buf if self.nesterov else buf
         p.data = p.data + -lr * g
 
+    def step_arrays(self, np: Any, data: Any, grads: Any) -> Any:
+        """:meth:`step` on arrays: the same operations, so the same floats."""
+        buffers = self._momentum_buffer
+        if self.momentum and any(b is None for b in buffers) and not all(b is None for b in buffers):
+            return None  # a half-started momentum state: only the loop handles it
+        lr = self.current_lr()
+        g = grads
+        if self.weight_decay:
+            g = g + self.weight_decay * data
+        if self.momentum:
+            buf = g if buffers[0] is None else np.array(buffers, dtype=np.float64) * self.momentum + g
+            self._momentum_buffer = buf.tolist()
+            g = g + self.momentum * buf if self.nesterov else buf
+        self.steps += 1
+        return data + -lr * g
+
     def _hyper(self) -> dict[str, Any]:
         lr = self.lr if not callable(self.lr) else None
         return {"lr": lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
@@ -292,8 +314,12 @@ class Adam(Optimizer):
         bc2_sqrt = math.sqrt(1.0 - b2**t)
         np = _numpy_for(self.params)
         if np is not None:
-            self._step_arrays(np, lr, step_size, bc2_sqrt)
-            self.steps = t
+            params = self.params
+            n = len(params)
+            data = self.step_arrays(np, np.fromiter((p.data for p in params), np.float64, n),
+                                    np.fromiter((p.grad for p in params), np.float64, n))
+            for p, d in zip(params, data.tolist()):
+                p.data = d
             return
         for i, p in enumerate(self.params):
             g = p.grad
@@ -311,14 +337,14 @@ class Adam(Optimizer):
             p.data = p.data + -step_size * (m / denom)
         self.steps = t
 
-    def _step_arrays(self, np: Any, lr: float, step_size: float, bc2_sqrt: float) -> None:
+    def step_arrays(self, np: Any, data: Any, g: Any) -> Any:
         """The same update on NumPy arrays, operation by operation (so bit for bit the same
         floats): for thousands of parameters one array operation beats a Python loop."""
+        lr = self.current_lr()
         b1, b2 = self.betas
-        params = self.params
-        n = len(params)
-        g = np.fromiter((p.grad for p in params), np.float64, n)
-        data = np.fromiter((p.data for p in params), np.float64, n)
+        t = self.steps + 1
+        step_size = lr / (1.0 - b1**t)
+        bc2_sqrt = math.sqrt(1.0 - b2**t)
         if self.weight_decay:
             if self.decoupled:
                 data = data * (1.0 - lr * self.weight_decay)
@@ -329,9 +355,8 @@ class Adam(Optimizer):
         v = np.array(self._exp_avg_sq, dtype=np.float64) * b2 + (1.0 - b2) * g * g
         self._exp_avg = m.tolist()
         self._exp_avg_sq = v.tolist()
-        data = data + -step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))
-        for p, d in zip(params, data.tolist()):
-            p.data = d
+        self.steps = t
+        return data + -step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))
 
     def _hyper(self) -> dict[str, Any]:
         lr = self.lr if not callable(self.lr) else None

@@ -178,3 +178,30 @@ def test_the_array_update_of_many_parameters_is_the_loop_bit_for_bit(make: Any, 
             opt.step()
         results.append(([repr(p.data) for p in ps], opt.state_dict()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: Adam(ps, lr=0.01, weight_decay=0.01),
+    lambda ps: AdamW(ps, lr=0.01),
+])
+def test_step_arrays_gives_the_floats_of_step(make: Any) -> None:
+    """The array form (what vectorised training uses) and the per-Value loop, step by step."""
+    import numpy as np
+
+    rng = random.Random(1)
+    start = [rng.uniform(-1, 1) for _ in range(9)]
+    grads = [[rng.gauss(0, 1) for _ in start] for _ in range(4)]
+    ps = [Value(x) for x in start]
+    loop = make(ps)
+    arrays = make([Value(x) for x in start])
+    data = np.array(start)
+    for g in grads:
+        for p, gi in zip(ps, g):
+            p.grad = gi
+        loop.step()
+        data = arrays.step_arrays(np, data, np.array(g))
+        assert [repr(p.data) for p in ps] == [repr(d) for d in data.tolist()]
+    assert arrays.state_dict() == loop.state_dict()
