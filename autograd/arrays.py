@@ -17,6 +17,7 @@ them (``sum``, ``mean``), scatters (``add_at``) and hands results back (``tolist
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -171,9 +172,17 @@ class NumpyNamespace:
     def ndim(self, x: Any) -> int:
         return int(self.np.ndim(x))
 
-    def add_at(self, target: Any, index: Any, values: Any) -> None:
-        """``target[index] += values``, adding every repeat of an index (``numpy.add.at``)."""
-        self.np.add.at(target, index, values)
+    def take(self, x: Any, index: Any) -> Any:
+        """``x[index]``: the entries of a 1-d array at an index array, in the index's shape."""
+        return x[index]
+
+    def add_at(self, target: Any, index: Any, values: Any, unique: bool = False) -> None:
+        """``target[index] += values`` for a 1-d ``target``, adding every repeat of an index
+        (``numpy.add.at``; with ``unique`` indices, plain fancy-index ``+=``, which is faster)."""
+        if unique:
+            target[index] += values
+        else:
+            self.np.add.at(target, index, values)
 
     def tolist(self, x: Any) -> list[float]:
         """A 1-d array as Python floats."""
@@ -335,12 +344,10 @@ class TorchNamespace:
         torch = self.torch
         if isinstance(x, torch.Tensor):
             return x.to(device=self.torch_device, dtype=self.float_type).contiguous()
-        if type(x).__module__ == "numpy":
-            import numpy
+        import numpy
 
-            x = torch.from_numpy(numpy.ascontiguousarray(x))
-            return x.to(device=self.torch_device, dtype=self.float_type)
-        return torch.tensor(x, dtype=self.float_type, device=self.torch_device)
+        host = numpy.ascontiguousarray(x, dtype=numpy.float64)  # from Python floats: NumPy's is the fast way
+        return torch.from_numpy(host).to(device=self.torch_device, dtype=self.float_type)
 
     def index(self, ints: Any) -> Any:
         """A NumPy integer array (the planner's slot numbers) as an index tensor on the device."""
@@ -375,10 +382,14 @@ class TorchNamespace:
     def ndim(self, x: Any) -> int:
         return int(x.dim()) if isinstance(x, self.torch.Tensor) else 0
 
-    def add_at(self, target: Any, index: Any, values: Any) -> None:
-        """``target[index] += values``, adding every repeat of an index (``index_put_`` with
-        ``accumulate=True``)."""
-        target.index_put_((index,), values, accumulate=True)
+    def take(self, x: Any, index: Any) -> Any:
+        """``x[index]``: the entries of a 1-d tensor at an index tensor, in the index's shape."""
+        return x.take(index)
+
+    def add_at(self, target: Any, index: Any, values: Any, unique: bool = False) -> None:
+        """``target[index] += values`` for a 1-d ``target``, adding every repeat of an index
+        (``index_add_``, one call whether or not the indices repeat)."""
+        target.index_add_(0, index.reshape(-1), values.reshape(-1))
 
     def tolist(self, x: Any) -> list[float]:
         """A 1-d tensor as Python floats (copied from the device)."""
@@ -437,9 +448,9 @@ def namespace_of(x: Any) -> Any:
     if module == "numpy" and t.__name__ == "ndarray":
         return numpy_namespace()
     if module.startswith("torch"):
-        torch_ns = torch_namespace()
-        if isinstance(x, torch_ns.array_type):  # torch.Tensor or a subclass (a Parameter)
-            return torch_ns
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(x, torch.Tensor):  # a Tensor or a subclass (a Parameter)
+            return torch_namespace()
     return None
 
 

@@ -628,7 +628,8 @@ def _select_partials(index: Any, *values_out: Any) -> tuple[Any, ...]:
     if isinstance(index, float) or namespace_of(index) is None:  # a float or a Value
         at = index if isinstance(index, float) else index.data
         return (0.0, *(1.0 if at == i else 0.0 for i in range(k)))
-    return (0.0, *((index == i) * 1.0 for i in range(k)))
+    ns = namespace_of(index)
+    return (0.0, *(ns.where(index == i, 1.0, 0.0) for i in range(k)))
 
 
 def _select_array(index: Any, *values: Any) -> Any:

@@ -153,7 +153,8 @@ def draw_dot(
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw_dot() max_nodes must be a positive integer (the largest graph to draw), got {max_nodes!r}")
+        raise ValueError(f"draw_dot() max_nodes must be a positive integer (the largest graph to draw), "
+                         f"got {max_nodes!r}")
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
         raise ValueError(

@@ -175,6 +175,9 @@ def train(
     compiled: bool = True,
     vectorized: bool = False,
     epochs: int | None = None,
+    backend: str = "numpy",
+    device: str | None = None,
+    dtype: str | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)``; micrograd's recipe by default.
 
@@ -195,6 +198,13 @@ def train(
         vectorized: replay the recorded sample's step across each batch with NumPy
             (``autograd.vectorized.BatchTape``; needs ``valuegrad[fast]``): the same losses and
             gradients to about 1e-12, far faster.
+        backend: with ``vectorized=True``, the array library of the replay: ``'numpy'`` (the
+            default) or ``'torch'`` (PyTorch tensors; needs ``valuegrad[torch]``).
+        device: with ``vectorized=True`` and ``backend='torch'``, where the replay computes:
+            ``'cpu'`` (``None``, the default), ``'cuda'`` or ``'cuda:N'``; asking for CUDA where
+            PyTorch sees no GPU is a ``ValueError``.
+        dtype: with ``vectorized=True``, ``'float64'`` (``None``, the default: the other paths'
+            losses to rounding) or ``'float32'``.
 
     Returns:
         The loss, accuracy and learning rate of every step; ``history.path`` says how the steps
@@ -203,6 +213,9 @@ def train(
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
+    if not vectorized and (backend != "numpy" or device is not None or dtype is not None):
+        raise ValueError("train() backend=, device= and dtype= choose how the vectorized replay runs; use them "
+                         f"only with vectorized=True (got backend={backend!r}, device={device!r}, dtype={dtype!r})")
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
     for name, count in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
@@ -216,7 +229,8 @@ def train(
     batches = _batches(random.Random(seed), n, batch_size, steps, epochs)
     spec = LOSSES[loss]
     rows = [[*map(float, x), spec.target(t)] for x, t in zip(X, y)]
-    replay = _replay(model, loss, rows, params, l2, vectorized) if (compiled or vectorized) else None
+    replay = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device, dtype=dtype)
+              if (compiled or vectorized) else None)
     history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled")
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
@@ -249,7 +263,8 @@ def train(
 
 
 def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value], l2: float,
-            vectorized: bool) -> Any:
+            vectorized: bool, *, backend: str = "numpy", device: str | None = None,
+            dtype: str | None = None) -> Any:
     """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample;
     None when the graph depends on the data (the compiled path then builds graphs)."""
     n_in = len(rows[0]) - 1
@@ -263,7 +278,8 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
     if vectorized:
         from autograd.vectorized import BatchTape
 
-        tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer)
+        tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer, backend=backend,
+                              device=device, dtype=dtype)
     else:
         tape = SampleTape(per_sample, params, rows[0], regularizer)
     other = next((row for row in rows[1:] if row != rows[0]), None)

@@ -158,7 +158,9 @@ def test_trajectory_matches_torch_optim_over_many_steps(name: str, kwargs: dict[
     lambda ps: Adam(ps, lr=0.05, weight_decay=0.01),
     lambda ps: AdamW(ps, lr=0.05, weight_decay=0.1),
 ])
-def test_the_array_update_of_many_parameters_is_the_loop_bit_for_bit(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_array_update_of_many_parameters_is_the_loop_bit_for_bit(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """From ARRAY_STEP_MIN_PARAMS on, Adam updates with NumPy: the same floats as the Python loop."""
     import random as rnd
 
