@@ -338,6 +338,17 @@ class BatchTape:
         to ``.grad``. Whatever the backend, the loss and ``.grad`` are Python floats and
         ``self.watched`` holds NumPy arrays.
         """
+        params = self.params
+        loss, totals = self.run_values(batch, [p.data for p in params], grad)
+        for param, g in zip(params, totals.tolist()):
+            param.grad = param.grad + g
+        return loss
+
+    def run_values(self, batch: Sequence[Sequence[float]], values: Sequence[float],
+                   grad: float | None = None) -> tuple[float, Any]:
+        """:meth:`run` on given parameter values, touching no Value: returns the mean loss (plus the
+        regularizer) and every parameter's gradient as a NumPy float64 array. ``nn.train``
+        keeps a vectorised run's parameters in arrays this way between its steps."""
         xp = self.xp
         X = _as_matrix(self.np, batch, self.n_inputs)
         if not self.verified:
@@ -347,9 +358,10 @@ class BatchTape:
         n = X.shape[0]
         if n == 0:
             raise ValueError("BatchTape.run needs at least one sample")
+        if len(values) != len(self.params):
+            raise ValueError(f"BatchTape.run_values needs {len(self.params)} parameter values, got {len(values)}")
         scale = 1.0 / n if grad is None else float(grad)
-        params = self.params
-        data = [p.data for p in params]
+        data = values if isinstance(values, list) else list(values)
         with xp.errstate():
             replay = _Replay(self, X, data)
             replay.forward()
@@ -361,9 +373,7 @@ class BatchTape:
             loss += extra
             if extra_grads:
                 totals += xp.asarray(extra_grads)
-        for param, g in zip(params, xp.tolist(totals)):
-            param.grad = param.grad + g
-        return loss
+        return loss, self.np.asarray(xp.to_numpy(totals), dtype=self.np.float64)
 
     def describe(self) -> str:
         """The replay plan, one line per step of the forward pass (backward runs it in reverse)::

@@ -232,10 +232,20 @@ def train(
     replay = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device, dtype=dtype)
               if (compiled or vectorized) else None)
     history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled")
+    arrays = _ArraySteps.start(replay, opt, params) if vectorized else None
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
-            opt.zero_grad()
             yb = y if idx is None else [y[i] for i in idx]
+            lr = opt.current_lr()
+            if arrays is not None:  # values and gradients stay arrays between replay and optimizer
+                value = arrays.step(rows if idx is None else [rows[i] for i in idx])
+                acc = arrays.accuracy(yb, LOSSES[loss].multiclass)
+                _record(history, k, value, acc, lr, on_step)
+                if interrupts.requested:
+                    history.interrupted = True
+                    break
+                continue
+            opt.zero_grad()
             if replay is not None:
                 value = replay.run(rows if idx is None else [rows[i] for i in idx])
                 outputs: list[list[float]] = [list(o) for o in zip(*replay.watched)]
@@ -248,18 +258,74 @@ def train(
                 total.backward()
                 value = total.data
                 outputs = [[v.data for v in o] for o in graphs]
-            lr = opt.current_lr()
             opt.step()
-            acc = _accuracy(outputs, yb, loss)
-            history.loss.append(value)
-            history.accuracy.append(acc)
-            history.lr.append(lr)
-            if on_step is not None:
-                on_step(k, value, acc, lr)
+            _record(history, k, value, _accuracy(outputs, yb, loss), lr, on_step)
             if interrupts.requested:
                 history.interrupted = True
                 break
+    if arrays is not None:
+        arrays.finish()
     return history
+
+
+def _record(history: History, k: int, value: float, acc: float, lr: float,
+            on_step: Callable[[int, float, float, float], None] | None) -> None:
+    history.loss.append(value)
+    history.accuracy.append(acc)
+    history.lr.append(lr)
+    if on_step is not None:
+        on_step(k, value, acc, lr)
+
+
+class _ArraySteps:
+    """Vectorised steps with the parameters' values and gradients kept as NumPy arrays between the
+    replay (``BatchTape.run_values``) and the optimizer (``Optimizer.step_arrays``): the same
+    floats as going through every Value, without thousands of attribute reads and writes per
+    step. The model's Values get their new data after every step (so the model is always
+    current) and, at the end, the last step's gradients (as ``zero_grad`` + ``backward`` leave them)."""
+
+    def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value]) -> None:
+        self.np, self.tape, self.opt, self.params = np, tape, opt, params
+        self.values = np.array([p.data for p in params], dtype=np.float64)
+        self.grads: Any = None
+
+    @classmethod
+    def start(cls, tape: Any, opt: Optimizer, params: list[Value]) -> _ArraySteps | None:
+        """Array steps if the optimizer has an array form (``step_arrays``), else None."""
+        import numpy as np
+
+        probe = type(opt).step_arrays is not Optimizer.step_arrays
+        return cls(np, tape, opt, params) if probe else None
+
+    def step(self, batch: list[list[float]]) -> float:
+        loss, grads = self.tape.run_values(batch, self.values.tolist())
+        values = self.opt.step_arrays(self.np, self.values, grads)
+        if values is None:  # e.g. SGD with a half-started momentum state: go through the Values
+            for p, g in zip(self.params, grads.tolist()):
+                p.grad = g
+            self.opt.step()
+            values = self.np.array([p.data for p in self.params], dtype=self.np.float64)
+        else:
+            for p, d in zip(self.params, values.tolist()):
+                p.data = d
+        self.values, self.grads = values, grads
+        return float(loss)
+
+    def accuracy(self, y: Sequence[int], multiclass: bool) -> float:
+        """The batch's accuracy from the replay's watched outputs, with array operations."""
+        np = self.np
+        outputs = np.stack([np.asarray(w, dtype=np.float64) for w in self.tape.watched])
+        labels = np.asarray(y)
+        if multiclass:
+            correct = int(np.sum(np.argmax(outputs, axis=0) == labels))
+        else:
+            correct = int(np.sum((outputs[0] > 0) == (labels > 0)))
+        return correct / len(y)
+
+    def finish(self) -> None:
+        if self.grads is not None:
+            for p, g in zip(self.params, self.grads.tolist()):
+                p.grad = g
 
 
 def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value], l2: float,

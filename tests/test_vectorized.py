@@ -300,3 +300,24 @@ def test_watched_values_come_back_per_sample() -> None:
     tape = BatchTape(per_sample, [w], example=[1.0])
     assert tape.run([[1.0], [-3.0]]) == 1.0
     assert [list(a) for a in tape.watched] == [[2.0, -6.0], [2.0, 2.0]]
+
+
+def test_vectorized_training_keeps_the_model_current_and_leaves_the_last_gradients() -> None:
+    """The fast loop keeps values and gradients as arrays between replay and optimizer; the model
+    sees every update (a callback reads it) and ends with the last step's gradients, as the graph
+    path leaves them."""
+    from nn import Adam, train
+
+    X, y = make_moons(40, noise=0.1, seed=1)
+    a, b = MLP(2, [6, 1], seed=4), MLP(2, [6, 1], seed=4)
+    seen: dict[str, list[float]] = {"graph": [], "vectorized": []}
+    for model, path in ((a, "graph"), (b, "vectorized")):
+        def on_step(k: int, loss: float, acc: float, lr: float, m: MLP = model, p: str = path) -> None:
+            seen[p].append(m.parameters()[0].data)
+
+        train(model, X, y, optimizer=Adam(model.parameters(), lr=0.05), steps=6, batch_size=10, seed=2,
+              compiled=False, vectorized=path == "vectorized", on_step=on_step)
+    assert seen["vectorized"] == pytest.approx(seen["graph"], rel=1e-12)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert q.data == pytest.approx(p.data, rel=1e-12, abs=1e-15)
+        assert q.grad == pytest.approx(p.grad, rel=1e-9, abs=1e-15)
