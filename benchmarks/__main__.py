@@ -15,10 +15,8 @@ import platform
 import sys
 from typing import Any
 
-import os as _os
-
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
-    _os.environ.setdefault(_var, "1")  # before anything imports NumPy: its BLAS pool reads these once
+    os.environ.setdefault(_var, "1")  # before anything imports NumPy: its BLAS pool reads these once
 
 from benchmarks import workloads as w  # noqa: E402
 

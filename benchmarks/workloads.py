@@ -7,6 +7,7 @@ the same data and the same initial weights.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
@@ -470,10 +471,8 @@ def pin_threads() -> dict[str, str]:
     except ImportError:
         return settings
     torch.set_num_threads(1)
-    try:
+    with contextlib.suppress(RuntimeError):  # only possible before torch's first parallel work
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # only possible before torch's first parallel work
-        pass
     settings["torch.get_num_threads()"] = str(torch.get_num_threads())
     settings["torch.get_num_interop_threads()"] = str(torch.get_num_interop_threads())
     return settings

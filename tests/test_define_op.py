@@ -86,10 +86,10 @@ def test_calling_a_user_op_wrongly_is_refused() -> None:
 
 
 def test_mistakes_in_a_user_op_name_the_op() -> None:
-    returns_float = define_op("mistake_float_grads", math.sin, lambda x: math.cos(x))  # not a tuple
+    returns_float = define_op("mistake_float_grads", math.sin, lambda x: math.cos(x))  # type: ignore[arg-type,return-value]
     with pytest.raises(TypeError, match=r"op 'mistake_float_grads': local_grads must return a tuple .* got float"):
         returns_float(Value(0.5))
-    returns_text = define_op("mistake_text_forward", lambda x: "high", lambda x: (1.0,))
+    returns_text = define_op("mistake_text_forward", lambda x: "high", lambda x: (1.0,))  # type: ignore[arg-type,return-value]
     with pytest.raises(TypeError, match=r"op 'mistake_text_forward': forward must return a real number, got str"):
         returns_text(Value(0.5))
     too_few = define_op("mistake_too_few", lambda x, y: x * y, lambda x, y: (y,))

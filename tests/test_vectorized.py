@@ -212,7 +212,7 @@ def test_bad_batches_are_refused() -> None:
     with pytest.raises(ValueError, match="rows with 1 inputs; row 1 has 2"):
         tape.run([[1.0], [2.0, 3.0]])  # ragged
     with pytest.raises(ValueError, match="must hold numbers only"):
-        tape.run([["x"]])
+        tape.run([["x"]])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("tape_class", ["BatchTape", "SampleTape"])
@@ -232,11 +232,11 @@ def test_a_per_sample_graph_that_depends_on_the_sample_is_refused_not_replayed_w
         return scores[int(v[1].data)]
 
     for per_sample, rows in ((branchy, [[1.0], [-2.0]]), (label_read, [[1.0, 0.0], [2.0, 1.0]])):
-        tape = make(per_sample, [w], rows[0])  # type: ignore[operator]
+        tape = make(per_sample, [w], rows[0])
         with pytest.raises(TapeMismatchError, match="depends on the data"):
             tape.run(rows)
         assert w.grad == 0.0  # nothing applied
-    same = make(lambda v: v[0] * w, [w], [1.0])  # type: ignore[operator]
+    same = make(lambda v: v[0] * w, [w], [1.0])
     assert same.run([[1.0], [3.0]]) == 1.0 and same.verified
 
 
