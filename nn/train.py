@@ -218,6 +218,7 @@ def train(
                          f"only with vectorized=True (got backend={backend!r}, device={device!r}, dtype={dtype!r})")
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
+    _check_labels(y, loss, model)
     for name, count in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
             raise ValueError(f"train() {name} must be a positive integer, got {count!r}")
@@ -266,6 +267,17 @@ def train(
     if arrays is not None:
         arrays.finish()
     return history
+
+
+def _check_labels(y: Sequence[int], loss: str, model: MLP) -> None:
+    """Labels are class indices: 0/1 for the binary losses, 0..k-1 for cross-entropy with k outputs."""
+    outputs = model.config.get("nouts", [1])[-1] if isinstance(model.config.get("nouts"), list) else 1
+    classes = outputs if LOSSES[loss].multiclass else 2
+    for i, t in enumerate(y):
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < classes:
+            what = "0 or 1 (class indices; the hinge and mse losses map them to -1/+1 themselves)" if classes == 2 \
+                else f"a class index in [0, {classes}) (the model has {classes} outputs)"
+            raise ValueError(f"train() labels must be {what}; y[{i}] is {t!r}")
 
 
 def _record(history: History, k: int, value: float, acc: float, lr: float,

@@ -230,3 +230,21 @@ def test_predicted_classes_follow_the_output_activation() -> None:
     assert predict_classes(linear, X) == [0, 0, 1, 1]
     linear.layers[0].neurons[0].b.data = 0.15  # raw scores -0.05, 0.05, ...: the threshold is 0
     assert predict_classes(linear, X) == [0, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("loss", "nouts", "labels", "message"),
+    [
+        ("hinge", [1], [1, -1], r"labels must be 0 or 1 .*; y\[1\] is -1"),
+        ("bce", [1], [0, 2], r"labels must be 0 or 1 .*; y\[1\] is 2"),
+        ("mse", [1], [0.0, 1.0], r"labels must be 0 or 1 .*; y\[0\] is 0.0"),
+        ("cross_entropy", [3], [0, 3], r"a class index in \[0, 3\) \(the model has 3 outputs\); y\[1\] is 3"),
+    ],
+)
+def test_train_refuses_labels_that_are_not_class_indices(
+    loss: str, nouts: list[int], labels: list[Any], message: str
+) -> None:
+    from nn import train
+
+    with pytest.raises(ValueError, match=message):
+        train(MLP(2, nouts, seed=0), [[0.0, 1.0], [1.0, 0.0]], labels, loss=loss, steps=1)
