@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         f"recorded and compiled once in {setup:.2f} s")
     if _have("numpy"):
         add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", w.w1_vectorized(repeats * 5), "s/step")
+        if th:
+            add("W1", "valuegrad vectorised replay (BatchTape, PyTorch CPU)", w.w1_vectorized(repeats * 5, "torch"),
+                "s/step")
     else:
         add("W1", "valuegrad vectorised replay (BatchTape, NumPy)", None, "s/step", 'needs "valuegrad[fast]"')
     add("W1", "hand-written pure-Python floats (the floor)", w.w1_hand_written(repeats), "s/step")
@@ -107,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     add("W6", "valuegrad compiled scalar path (SampleTape, no NumPy)", w.w6_digits_epoch("compiled", few), "s/epoch")
     if _have("numpy"):
         add("W6", "valuegrad vectorised replay (BatchTape, NumPy)", w.w6_digits_epoch("vectorized", few), "s/epoch")
+        if th:
+            add("W6", "valuegrad vectorised replay (BatchTape, PyTorch CPU)",
+                w.w6_digits_epoch("vectorized", few, "torch"), "s/epoch")
     if th:
         add("W6", "PyTorch batched tensors", w.w6_torch_epoch(few), "s/epoch")
 

@@ -159,9 +159,10 @@ def w1_compiled(repeats: int, codegen: bool = True) -> tuple[float, float]:
         return median_time(step, repeats), setup
 
 
-def w1_vectorized(repeats: int) -> float:
+def w1_vectorized(repeats: int, backend: str = "numpy") -> float:
     """W1 through ``autograd.vectorized.BatchTape``: one per-sample tape replayed over the batch
-    with NumPy (a layer's neurons as one matrix product), plus the L2 term as its regularizer."""
+    with NumPy (or PyTorch tensors on the CPU: ``backend='torch'``; a layer's neurons as one matrix
+    product), plus the L2 term as its regularizer."""
     from autograd import Value
     from autograd.vectorized import BatchTape
     from nn import MLP
@@ -176,7 +177,7 @@ def w1_vectorized(repeats: int) -> float:
     def l2() -> Value:
         return 1e-4 * sum((p * p for p in params), Value(0.0))
 
-    tape = BatchTape(per_sample, params, example=[0.0, 0.0, 1.0], regularizer=l2)
+    tape = BatchTape(per_sample, params, example=[0.0, 0.0, 1.0], regularizer=l2, backend=backend)
     batch = [[a, b, float(t)] for (a, b), t in zip(X, y)]
 
     def step() -> None:
@@ -418,7 +419,7 @@ def digits_data() -> tuple[list[list[float]], list[int]]:
     return [[v / 16.0 for v in row] for row in X], y
 
 
-def w6_digits_epoch(path: str, repeats: int) -> float:
+def w6_digits_epoch(path: str, repeats: int, backend: str = "numpy") -> float:
     """Seconds for one epoch of digits with ``MLP(64, [32, 10])``, Adam (lr 0.01), minibatches of
     64 and cross-entropy, through ``nn.train`` on ``path`` ('graph', 'compiled' or 'vectorized');
     recording and compiling the per-sample program are included."""
@@ -429,7 +430,8 @@ def w6_digits_epoch(path: str, repeats: int) -> float:
     def epoch() -> None:
         model = MLP(64, [32, 10], seed=0)
         train(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.01), batch_size=64,
-              epochs=1, l2=0.0, seed=0, compiled=path != "graph", vectorized=path == "vectorized")
+              epochs=1, l2=0.0, seed=0, compiled=path != "graph", vectorized=path == "vectorized",
+              **({"backend": backend} if path == "vectorized" else {}))
 
     return median_time(epoch, repeats)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from autograd import Value
 from benchmarks import workloads as w
 
@@ -36,9 +34,19 @@ def test_the_w1_workloads_run_and_train() -> None:
     assert step > 0 and setup > 0
 
 
-def test_the_vectorised_workload_runs() -> None:
-    pytest.importorskip("numpy")
+def test_the_vectorised_workloads_run_on_both_backends() -> None:
     assert w.w1_vectorized(1) > 0
+    assert w.w1_vectorized(1, "torch") > 0
+
+
+def test_the_w6_workloads_run_and_pin_threads() -> None:
+    import torch
+
+    settings = w.pin_threads()
+    assert settings["OMP_NUM_THREADS"] == "1" and torch.get_num_threads() == 1
+    for path in ("compiled", "vectorized"):
+        assert w.w6_digits_epoch(path, 1) > 0
+    assert w.w6_torch_epoch(1) > 0
 
 
 def test_w2_and_w3_run_in_and_out_of_process() -> None:
