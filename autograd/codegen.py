@@ -29,7 +29,7 @@ from typing import Any
 
 from autograd.tape import Instruction, Program, SlotKind
 
-__all__ = ["BatchKernel", "Kernel", "compile_kernel", "generate", "generate_batched", "literal"]
+__all__ = ["BatchKernel", "Kernel", "compile_kernel", "generate", "generate_batched", "literal", "release_source"]
 
 Kernel = Callable[[Sequence[float], float], tuple[float, tuple[float, ...], tuple[float, ...]]]
 BatchKernel = Callable[
@@ -37,6 +37,16 @@ BatchKernel = Callable[
 ]
 
 _counter = itertools.count()
+# File names of kernels that were dropped, for reuse: CPython keeps every code object's file
+# name interned for good, so a fresh name per tape would grow memory a little with each tape
+# a long run records. Names are reused once their kernel is gone (list.pop/append are atomic).
+_free_names: list[str] = []
+
+
+def release_source(filename: str) -> None:
+    """Forget a dropped kernel's source (``linecache``) and let its file name be reused."""
+    linecache.cache.pop(filename, None)
+    _free_names.append(filename)
 
 
 def literal(x: float) -> str:
@@ -171,7 +181,7 @@ def compile_kernel(program: Program, batched: bool = False) -> tuple[Any, str, s
     :data:`BatchKernel`); return it, its source and the file name under which ``linecache`` holds
     that source (the caller removes it when the kernel is dropped)."""
     source, namespace = generate_batched(program) if batched else generate(program)
-    filename = f"<valuegrad tape {next(_counter)}>"
+    filename = _free_names.pop() if _free_names else f"<valuegrad tape {next(_counter)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     exec(compile(source, filename, "exec"), namespace)

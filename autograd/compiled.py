@@ -25,11 +25,10 @@ does this once after the first update and falls back to building graphs if it fa
 
 from __future__ import annotations
 
-import linecache
 import weakref
 from collections.abc import Callable, Sequence
 
-from autograd.codegen import BatchKernel, Kernel, compile_kernel
+from autograd.codegen import BatchKernel, Kernel, compile_kernel, release_source
 from autograd.tape import Program, interpret, record
 from autograd.value import Value
 
@@ -129,7 +128,7 @@ class Tape:
         """Generate and compile the kernel now (if not done yet) and return it."""
         if self.kernel is None:
             self.kernel, self.source, filename = compile_kernel(self.program)
-            weakref.finalize(self, linecache.cache.pop, filename, None)  # the source goes with the tape
+            weakref.finalize(self, release_source, filename)  # the source goes with the tape
         return self.kernel
 
     def __len__(self) -> int:
@@ -196,7 +195,7 @@ class SampleTape:
         self.source: str | None = None
         if codegen:
             self.kernel, self.source, filename = compile_kernel(self.program, batched=True)
-            weakref.finalize(self, linecache.cache.pop, filename, None)
+            weakref.finalize(self, release_source, filename)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[list[float]] = []
         self.example = [float(x) for x in example]

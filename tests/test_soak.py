@@ -18,12 +18,37 @@ from benchmarks.soak import soak, tapes_in_linecache
 
 @pytest.mark.parametrize("path", ["graph", "compiled", "vectorized"])
 def test_training_rounds_leave_no_memory_and_no_generated_source_behind(path: str) -> None:
+    """Six rounds, each with freshly recorded (and compiled) tapes. What may grow is CPython's own
+    bounded caches (free lists of tuples, the interned-names table); a kept tape or graph would
+    add far more per round, and its generated source would stay registered."""
     before = tapes_in_linecache()
     result = soak(path, steps=1200, round_steps=200)
-    samples = result["samples"]
-    traced = [s[1] for s in samples]
-    assert traced[-1] - traced[1] < 0.05, f"traced memory grew by {traced[-1] - traced[1]:.3f} MiB: {traced}"
+    traced = [s[1] for s in result["samples"]]
+    assert traced[-1] - traced[0] < 2.5, f"traced memory grew by {traced[-1] - traced[0]:.3f} MiB: {traced}"
     assert tapes_in_linecache() == before  # every compiled kernel's source went with its tape
+
+
+@pytest.mark.parametrize("kind", ["Tape", "SampleTape"])
+def test_a_dropped_tape_and_its_kernel_are_freed_at_once(kind: str) -> None:
+    """No reference cycle: with the cyclic collector off, dropping the last reference frees the
+    tape, its generated kernel and its registered source."""
+    import weakref
+
+    from autograd.compiled import SampleTape, Tape
+
+    w = Value(0.5)
+    before = tapes_in_linecache()
+    gc.collect()
+    gc.disable()
+    try:
+        tape: object = (Tape(lambda: (w * 3.0).tanh(), [w], codegen=True) if kind == "Tape"
+                        else SampleTape(lambda v: (v[0] * w).tanh(), [w], [1.0]))
+        kernel = weakref.ref(tape.kernel)  # type: ignore[attr-defined]
+        assert tapes_in_linecache() == before + 1
+        del tape
+        assert kernel() is None and tapes_in_linecache() == before
+    finally:
+        gc.enable()
 
 
 def _left_after_dropping(n: int) -> tuple[int, int]:
