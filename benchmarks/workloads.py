@@ -431,7 +431,7 @@ def w6_digits_epoch(path: str, repeats: int, backend: str = "numpy") -> float:
         model = MLP(64, [32, 10], seed=0)
         train(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.01), batch_size=64,
               epochs=1, l2=0.0, seed=0, compiled=path != "graph", vectorized=path == "vectorized",
-              **({"backend": backend} if path == "vectorized" else {}))
+              backend=backend if path == "vectorized" else "numpy")
 
     return median_time(epoch, repeats)
 

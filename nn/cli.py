@@ -1,37 +1,124 @@
-"""``valuegrad``: train a small MLP on a toy data set, or predict with a saved one.
+"""``valuegrad``: train a small MLP and write a run folder, or predict with a saved one.
 
-    valuegrad train                      # moons, MLP(2, [16, 16, 1]), micrograd's recipe
-    valuegrad train --dataset spirals --hidden 32,32 --optimizer adam --steps 300
-    valuegrad predict runs/moons-.../model.json 0.5 -0.2
+    valuegrad train                                  # moons, MLP(2, [16, 16, 1]), micrograd's recipe
+    valuegrad train --dataset digits                 # 8x8 digits, held-out accuracy and pictures
+    valuegrad train --data flowers.csv --target species
+    valuegrad predict runs/digits-.../model.json --data new.csv --out predictions.csv
+    valuegrad predict runs/moons-.../model.json 0.5 -1e-3
+
+Exit codes: 0 success; 1 training diverged (the loss or a weight stopped being a finite
+number; no model is saved) or an output could not be written (a full disk); 2 bad arguments, a
+bad data file, an unusable output folder or a run over the cost limit (one line on stderr,
+nothing written); 130 Ctrl-C (after a first Ctrl-C the run folder holds everything a finished
+run writes, for the steps done).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import csv
+import gzip
 import io
+import itertools
 import math
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
 from typing import Any, NoReturn
 
-from nn.data import DATASETS
+from nn.data import DATASETS, Standardizer, load_csv, load_digits, load_iris, train_test_split
 from nn.files import atomic_write
-from nn.io import load
-from nn.layers import ACTIVATIONS, MLP
-from nn.train import LOSSES, History, make_optimizer, predict_classes, train
+from nn.io import load, load_metadata
+from nn.layers import ACTIVATIONS, INITS, MLP
+from nn.losses import argmax
+from nn.report import (
+    OutputError,
+    RunFolder,
+    RunWriter,
+    boundary_png,
+    claim_run_folder,
+    confusion_matrix,
+    confusion_png,
+    loss_png,
+    metrics_csv,
+    mistakes_png,
+    readable,
+    release,
+    summary_json,
+)
+from nn.train import LOSSES, History, make_optimizer, threshold_of, train
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "build_parser", "estimate", "main"]
 
-MULTICLASS = ("blobs", "spirals")
+EXIT_FAILED = 1
+"""Training diverged, or writing an output failed."""
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+REAL = {"iris": load_iris, "digits": load_digits}
+"""The packaged real data sets, by the name ``--dataset`` uses."""
+
+WARN_SECONDS = 60.0
+"""Above this estimated run time ``train`` prints a warning with the estimate."""
+LIMIT_SECONDS = 600.0
+"""Above this estimated run time (or :data:`LIMIT_BYTES`) ``train`` refuses to start without ``--force``."""
+LIMIT_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What ``valuegrad train`` uses for a data set when an option is not given."""
+
+    hidden: tuple[int, ...]
+    optimizer: str
+    lr: float | None  # for ``optimizer``; None: make_optimizer's default
+    steps: int | None
+    epochs: int | None  # None with steps None: enough epochs for FILE_PASSES sample passes
+    batch_size: int | None
+    init: str
+    l2: float
+    standardize: bool
+    test_fraction: float
+
+
+GENERATED = Defaults((16, 16), "sgd", None, 100, None, None, "micrograd", 1e-4, False, 0.0)
+"""The generated 2-D sets: micrograd's recipe (full batch, SGD with lr ``1.0 - 0.9*k/steps``)."""
+DEFAULTS = {
+    "iris": Defaults((16,), "adam", 0.02, None, 200, 16, "he", 1e-3, True, 0.2),
+    "digits": Defaults((32,), "adam", 0.01, None, 5, 32, "he", 1e-4, True, 0.2),
+}
+"""Chosen so that every seed 0-4 reaches >= 93% (iris) and >= 95% (digits) held-out accuracy."""
+FILE = Defaults((32,), "adam", 0.01, None, None, 32, "he", 1e-4, True, 0.2)
+"""``--data FILE.csv``: epochs for about FILE_PASSES sample passes (5 to 200 epochs)."""
+FILE_PASSES = 20_000
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, no usage dump, exit code 2 (argparse's convention for bad arguments).
-        self.exit(2, f"valuegrad: error: {message}\n")
+        self.exit(EXIT_USAGE, f"valuegrad: error: {message}\n")
+
+
+class _RefusedError(Exception):
+    """A bad argument, file or folder found before anything is written: one line, exit code 2."""
+
+
+class _DivergedError(Exception):
+    """The loss or a weight stopped being a finite number during training."""
+
+    def __init__(self, step: int, loss: float, what: str) -> None:
+        super().__init__(f"step {step + 1}: {what}")
+        self.step = step
+        self.loss = loss
+        self.what = what
 
 
 def _positive_int(text: str) -> int:
@@ -44,11 +131,15 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _nonneg_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        x = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {text.strip()!r}") from None
+
+
+def _nonneg_float(text: str) -> float:
+    x = _number(text)
     if not math.isfinite(x) or x < 0:
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
     return x
@@ -61,222 +152,861 @@ def _positive_float(text: str) -> float:
     return x
 
 
-def _widths(text: str) -> list[int]:
-    try:
-        widths = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 16,16, got {text!r}") from None
-    if not widths or any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive widths like 16,16, got {text!r}")
-    return widths
+def _fraction(text: str) -> float:
+    x = _number(text)
+    if not 0.0 <= x < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return x
 
 
 def _finite_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    x = _number(text)
     if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text.strip()!r}")
     return x
+
+
+def _widths(text: str) -> list[int]:
+    parts = text.split(",")
+    try:
+        widths = [int(part) for part in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer widths like 16,16, got {text!r}"
+            + (" (an empty width between commas)" if any(not p.strip() for p in parts) else "")
+        ) from None
+    if any(w < 1 for w in widths):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive widths like 16,16, got {text!r}")
+    return widths
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``valuegrad`` command."""
     parser = _Parser(prog="valuegrad", description="Train and use small MLPs built on valuegrad's autograd.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    t = sub.add_parser("train", help="train an MLP on a toy data set and write a run folder")
-    t.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
-    t.add_argument("--samples", type=_positive_int, default=100, help="number of points (default 100)")
-    t.add_argument("--noise", type=_nonneg_float, default=None, help="data noise (default: the data set's own)")
-    t.add_argument("--hidden", type=_widths, default=[16, 16], help="hidden layer widths (default 16,16)")
+    t = sub.add_parser("train", help="train an MLP and write a run folder", allow_abbrev=False,
+                       description="Train an MLP on a generated 2-D set, a packaged real data set or a CSV "
+                                   "file; write model.json, metrics.csv, summary.json and pictures.")
+    source = t.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=[*sorted(DATASETS), *REAL], default=None,
+                        help="generated 2-D sets, or the real iris and digits (default moons)")
+    source.add_argument("--data", metavar="FILE.csv", default=None, help="a labelled CSV file (plain or .gz)")
+    t.add_argument("--target", default=None, metavar="COLUMN", help="with --data: the label column (default label)")
+    t.add_argument("--test-fraction", type=_fraction, default=None, metavar="F",
+                   help="share held out for testing (default 0.2 for real data, 0 for generated sets)")
+    t.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
+                   help="rescale features to mean 0, std 1, fitted on the training part "
+                        "(default on for real data, off for generated sets)")
+    t.add_argument("--samples", type=_positive_int, default=None, metavar="N",
+                   help="generated sets: number of points (100)")
+    t.add_argument("--noise", type=_nonneg_float, default=None, metavar="X",
+                   help="generated sets: noise (the set's own)")
+    t.add_argument("--hidden", type=_widths, default=None, metavar="16,16",
+                   help="hidden layer widths (default 16,16; iris 16; digits and files 32)")
     t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"], default="relu")
-    t.add_argument("--loss", choices=LOSSES, default=None, help="default: hinge, or cross_entropy for multi-class")
-    t.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    t.add_argument("--lr", type=_positive_float, default=None, help="default: micrograd's 1.0 - 0.9*k/steps (sgd)")
-    t.add_argument("--steps", type=_positive_int, default=100)
-    t.add_argument("--batch-size", type=_positive_int, default=None, help="default: the whole data set")
+    t.add_argument("--init", choices=INITS, default=None, help="weights (micrograd for generated sets, else he)")
+    t.add_argument("--loss", choices=LOSSES, default=None,
+                   help="default: hinge for 2 classes of a generated set, else cross_entropy")
+    t.add_argument("--optimizer", choices=("sgd", "adam"), default=None,
+                   help="default sgd for generated sets, adam for real data")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="default: sgd 1.0 - 0.9*k/steps; adam 0.01 (iris 0.02)")
+    t.add_argument("--l2", type=_nonneg_float, default=None, help="weight penalty (default 1e-4; iris 1e-3)")
+    length = t.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=_positive_int, default=None, metavar="N", help="default 100 for generated sets")
+    length.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                        help="passes over the training data in batches of --batch-size (iris 200, digits 5)")
+    t.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                   help="default: all the data for generated sets; iris 16; digits and files 32")
     t.add_argument("--vectorized", action="store_true",
                    help="replay one sample's step across each batch with NumPy (needs valuegrad[fast])")
-    t.add_argument("--seed", type=int, default=1337, help="seeds the data, the weights and the batches")
-    t.add_argument("--out", default=None, help="output folder (default runs/<dataset>-<timestamp>)")
-    p = sub.add_parser("predict", help="print a saved model's prediction for one point")
+    t.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="with --vectorized: NumPy arrays or PyTorch tensors (needs valuegrad[torch])")
+    t.add_argument("--device", default=None, metavar="DEV",
+                   help="with --backend torch: cpu (default), cuda or cuda:N")
+    t.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                   help="with --vectorized: the arrays' float type (default float64)")
+    t.add_argument("--seed", type=int, default=1337, metavar="N",
+                   help="seeds the data, the split, the weights and the batches")
+    t.add_argument("--out", default=None, metavar="DIR", help="output folder (default runs/<dataset>-<timestamp>)")
+    t.add_argument("--overwrite", action="store_true", help="allow an --out folder that already holds files")
+    t.add_argument("--force", action="store_true",
+                   help=f"run even when the estimate is over {LIMIT_SECONDS / 60:.0f} minutes or "
+                        f"{LIMIT_BYTES / 1024**3:.0f} GB")
+    p = sub.add_parser("predict", help="predict with a saved model: one point, or every row of a CSV file",
+                       allow_abbrev=False, usage="valuegrad predict MODEL (X1 X2 ... | --data FILE.csv "
+                                                 "[--out predictions.csv] [--overwrite])")
     p.add_argument("model", help="a model.json written by 'valuegrad train'")
-    p.add_argument("x1", type=_finite_float)
-    p.add_argument("x2", type=_finite_float)
+    p.add_argument("values", nargs="*", type=_finite_float, metavar="X", help="the point's features")
+    p.add_argument("--data", metavar="FILE.csv", default=None, help="predict every row of this CSV file")
+    p.add_argument("--out", default=None, help="write the rows here (default: print them)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     return parser
+
+
+_PREDICT_OPTIONS_WITH_VALUE = ("--data", "--out")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _predict_argv(args: Sequence[str]) -> list[str]:
+    """Put ``predict``'s positional arguments after ``--`` so that negative numbers such as
+    ``-1e3`` (which argparse takes for options) are read as numbers: options first, then ``--``,
+    then the model and the numbers in their order."""
+    options: list[str] = []
+    positionals: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            positionals += args[i + 1:]
+            break
+        if a in _PREDICT_OPTIONS_WITH_VALUE:
+            options += args[i:i + 2]
+            i += 2
+            continue
+        if a.startswith("-") and len(a) > 1 and not _is_number(a):
+            options.append(a)
+        else:
+            positionals.append(a)
+        i += 1
+    return [*options, "--", *positionals] if positionals else options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``valuegrad`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["predict"]:
+        words = ["predict", *_predict_argv(words[1:])]
+    args = build_parser().parse_args(words)
     if args.command == "predict":
         return _predict(args)
     return _train(args)
 
 
-def _predict(args: argparse.Namespace) -> int:
+def _error(message: str) -> None:
+    print(f"valuegrad: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _note(message: str) -> None:
+    print(f"valuegrad: {message}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Data:
+    name: str  # for the folder name and the messages
+    X: list[list[float]]
+    y: list[int]
+    classes: list[str]
+    features: list[str]
+    target: str | None
+    real: bool  # a packaged real set or a file (not a generated 2-D set)
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise _RefusedError(f"{source}: not a readable gzip file ({e})") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
     try:
-        model = load(args.model)
-    except (OSError, ValueError) as e:
-        print(f"valuegrad: error: cannot load model: {e}", file=sys.stderr)
-        return 2
-    if not isinstance(model, MLP) or model.config["nin"] != 2:
-        print("valuegrad: error: the model must take 2 inputs", file=sys.stderr)
-        return 2
-    out = model([args.x1, args.x2])
-    scores = [out.data] if not isinstance(out, list) else [v.data for v in out]
-    cls = predict_classes(model, [[args.x1, args.x2]])[0]
-    print(f"class {cls}  scores {' '.join(f'{s:.6g}' for s in scores)}")
-    return 0
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise _RefusedError(f"{source}, line {line}: not UTF-8 text; save the file as UTF-8") from None
 
 
-class _RefusedError(Exception):
-    """A bad argument found before training: one line on stderr and exit code 2."""
-
-
-def _train(args: argparse.Namespace) -> int:
+def _records(raw: bytes, source: str) -> list[tuple[int, list[str]]]:
+    """The non-blank CSV records of a file with the line each starts on."""
+    reader = csv.reader(io.StringIO(_decode(raw, source), newline=""), skipinitialspace=True)
+    out: list[tuple[int, list[str]]] = []
+    line = 0
     try:
-        X, y, loss = _dataset(args)
-    except _RefusedError as e:
-        print(f"valuegrad: error: {e}", file=sys.stderr)
-        return 2
-    n_out = max(y) + 1 if loss == "cross_entropy" else 1
-    model = MLP(2, [*args.hidden, n_out], activation=args.activation, seed=args.seed)
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr, args.steps)
-    out = args.out or os.path.join("runs", f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if record:
+                out.append((start, record))
+    except csv.Error as e:
+        raise _RefusedError(f"{source}, line {reader.line_num}: not valid CSV ({e})") from None
+    return out
 
-    print(f"valuegrad: training {model} on {args.dataset} ({len(X)} points, {loss} loss, {args.optimizer})")
-    started = time.perf_counter()
-    bar, on_step = _progress(args.steps)
+
+def _header(raw: bytes, source: str) -> list[str]:
+    records = _records(raw, source)
+    return [cell.strip() for cell in records[0][1]] if records else []
+
+
+def _read_bytes(path: str, what: str) -> bytes:
     try:
-        history = train(model, X, y, loss=loss, optimizer=optimizer, steps=args.steps,
-                        batch_size=args.batch_size, seed=args.seed, on_step=on_step, vectorized=args.vectorized)
-    finally:
-        if bar is not None:
-            bar.close()
-    elapsed = time.perf_counter() - started
-    how = ("vectorised replay" if history.vectorized else "compiled replay" if history.compiled
-           else "graphs built each step")
-    print(f"valuegrad: {args.steps} steps in {elapsed:.1f} s ({how}); final loss {history.loss[-1]:.4f}, "
-          f"training accuracy {_accuracy(model, X, y):.1%}")
-    _write_run(out, history, model, X, y)
-    return 0
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise _RefusedError(f"cannot read {what} {path}: {e.strerror or e}") from None
 
 
-def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int], str]:
-    """The data set and the loss, after every check that can be made before training."""
-    loss = args.loss or ("cross_entropy" if args.dataset in MULTICLASS else "hinge")
+def _load(args: argparse.Namespace) -> _Data:
+    """The data set named by the arguments, after every check that can be made on it."""
+    if args.data is not None:
+        target = args.target if args.target is not None else "label"
+        raw = _read_bytes(args.data, "--data")
+        try:
+            X, y, classes = load_csv(args.data, target=target)
+        except ValueError as e:
+            raise _RefusedError(str(e)) from None
+        except OSError as e:
+            raise _RefusedError(f"cannot read --data {args.data}: {e.strerror or e}") from None
+        features = [n for n in _header(raw, args.data) if n != target]
+        stem = os.path.basename(args.data).split(".")[0] or "data"
+        return _Data(stem, X, y, classes, features, target, True)
+    if args.target is not None:
+        raise _RefusedError("--target names the label column of a --data file; it does not apply to --dataset")
+    name = args.dataset or "moons"
+    if name in REAL:
+        for option in ("samples", "noise"):
+            if getattr(args, option) is not None:
+                raise _RefusedError(f"--{option} applies to the generated sets only, not to --dataset {name}")
+        X, y, classes = REAL[name]()
+        resource = resources.files("nn") / "datasets" / f"{name}.csv.gz"
+        header = _header(resource.read_bytes(), name)
+        return _Data(name, X, y, classes, header[:-1], header[-1], True)
     kwargs: dict[str, Any] = {"seed": args.seed}
     if args.noise is not None:
         kwargs["noise"] = args.noise
     try:
-        X, y = DATASETS[args.dataset](args.samples, **kwargs)
+        X, y = DATASETS[name](args.samples if args.samples is not None else 100, **kwargs)
     except ValueError as e:
         raise _RefusedError(str(e)) from None
-    n_classes = max(y) + 1
-    if n_classes > 2 and loss != "cross_entropy":
-        raise _RefusedError(f"--dataset {args.dataset} has {n_classes} classes; use --loss cross_entropy")
+    overflowed = sum(not all(map(math.isfinite, x)) for x in X)
+    if overflowed:
+        raise _RefusedError(f"--noise {args.noise:g} puts {overflowed} of {len(X)} points at infinity; "
+                            "use a smaller --noise")
+    classes = [str(k) for k in range(max(y) + 1)]
+    return _Data(name, X, y, classes, ["x1", "x2"], None, False)
+
+
+# ----------------------------------------------------------------------------------------------
+# The plan: every default resolved, the cost estimated
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    hidden: list[int]
+    loss: str
+    optimizer: str
+    lr: float | None
+    steps: int | None
+    epochs: int | None
+    batch_size: int | None
+    init: str
+    l2: float
+    standardize: bool
+    test_fraction: float
+
+    def total_steps(self, n: int) -> int:
+        if self.epochs is None:
+            assert self.steps is not None
+            return self.steps
+        bs = self.batch_size
+        return self.epochs * (math.ceil(n / bs) if bs is not None and bs < n else 1)
+
+    def rows_per_step(self, n: int) -> int:
+        return n if self.batch_size is None else min(self.batch_size, n)
+
+
+def _plan(args: argparse.Namespace, data: _Data) -> _Plan:
+    d = FILE if args.data is not None else DEFAULTS.get(data.name, GENERATED)
+    n_classes = len(data.classes)
+    loss = args.loss or ("cross_entropy" if n_classes > 2 or data.real else "hinge")
+    if n_classes > 2 and not LOSSES[loss].multiclass:
+        raise _RefusedError(f"{data.name} has {n_classes} classes; use --loss cross_entropy")
+    optimizer = args.optimizer or d.optimizer
+    lr = args.lr if args.lr is not None else (d.lr if optimizer == d.optimizer else None)
+    test_fraction = args.test_fraction if args.test_fraction is not None else d.test_fraction
+    steps, epochs = args.steps, args.epochs
+    if steps is None and epochs is None:
+        steps, epochs = d.steps, d.epochs
+        if steps is None and epochs is None:  # a file: about FILE_PASSES sample passes
+            n_train = round(len(data.X) * (1 - test_fraction))
+            epochs = min(max(math.ceil(FILE_PASSES / max(n_train, 1)), 5), 200)
+    return _Plan(
+        hidden=list(args.hidden or d.hidden),
+        loss=loss,
+        optimizer=optimizer,
+        lr=lr,
+        steps=steps,
+        epochs=epochs,
+        batch_size=args.batch_size or d.batch_size,
+        init=args.init or d.init,
+        l2=args.l2 if args.l2 is not None else d.l2,
+        standardize=args.standardize if args.standardize is not None else d.standardize,
+        test_fraction=test_fraction,
+    )
+
+
+def _n_parameters(widths: Sequence[int]) -> int:
+    return sum((a + 1) * b for a, b in itertools.pairwise(widths))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / 1024:.0f} kB"
+
+
+def estimate(n_parameters: int, rows_per_step: int, steps: int, n_rows: int, n_features: int,
+             vectorized: bool) -> tuple[float, float]:
+    """Rough ``(seconds, bytes)`` of a training run, from measured rates of this machine's kind:
+    recording and compiling one sample's step (about 0.25 ms and 18 kB per parameter), then each
+    step (compiled: 0.3 µs per parameter and row; vectorised: 1 µs per parameter plus 0.03 µs
+    per parameter and row), then scoring every row once."""
+    p = float(n_parameters)
+    setup = 2.5e-4 * p
+    per_step = (1e-6 * p + 3e-8 * p * rows_per_step) if vectorized else 3e-7 * p * rows_per_step
+    scoring = setup + 3e-7 * p * (n_rows + 6400)
+    memory = 18_000 * p + 64.0 * n_rows * (n_features + 2) + 60e6
+    return setup + steps * per_step + scoring, memory
+
+
+# ----------------------------------------------------------------------------------------------
+# Scoring many rows fast
+# ----------------------------------------------------------------------------------------------
+
+
+class _Scorer:
+    """A trained model's outputs for many rows. For a few rows the model is called on each; for
+    many, one sample's forward pass is recorded once and replayed over all the rows: through
+    generated code (``autograd.compiled.SampleTape``: exactly ``model(x)``'s numbers, several times
+    faster than building graphs) or, with ``vectorized``, through NumPy (``BatchTape``: the same
+    numbers to rounding, far faster)."""
+
+    REPLAY_FROM = 300
+
+    def __init__(self, model: MLP, scaler: Standardizer | None, vectorized: bool = False) -> None:
+        self.model = model
+        self.scaler = scaler
+        self.vectorized = vectorized
+        self._tape: Any = None
+        self._replay = True
+
+    def _outputs(self, v: Sequence[Any]) -> list[Any]:
+        out = self.model(v)
+        return out if isinstance(out, list) else [out]
+
+    def _record(self, rows: list[list[float]]) -> Any:
+        def per_sample(v: list[Any]) -> tuple[Any, list[Any]]:
+            outs = self._outputs(v)
+            return sum(outs[1:], outs[0]), outs
+
+        params = self.model.parameters()
+        tape: Any = None
+        if self.vectorized:
+            try:
+                from autograd.vectorized import BatchTape
+
+                tape = BatchTape(per_sample, params, example=rows[0])
+            except ImportError:
+                tape = None
+        if tape is None:
+            from autograd.compiled import SampleTape
+
+            tape = SampleTape(per_sample, params, rows[0])
+        other = next((r for r in rows if r != rows[0]), None)
+        if other is not None:
+            tape.verify(other)
+        return tape
+
+    def scores(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
+        rows = self.scaler.transform(X) if self.scaler is not None else [[float(v) for v in x] for x in X]
+        if not rows:
+            return []
+        if self._replay and (self._tape is not None or len(rows) >= self.REPLAY_FROM):
+            from autograd.compiled import TapeMismatchError
+
+            try:
+                if self._tape is None:
+                    self._tape = self._record(rows)
+                self._tape.run(rows, grad=0.0)  # grad 0: the parameters' .grad stay as they are
+                return [[float(v) for v in r] for r in zip(*self._tape.watched)]
+            except TapeMismatchError:
+                self._tape, self._replay = None, False
+        from autograd import no_grad
+
+        with no_grad():
+            return [[o.data for o in self._outputs(r)] for r in rows]
+
+    def classify(self, X: Sequence[Sequence[float]]) -> list[int]:
+        """``nn.train.predict_classes``'s rule: for one output, above the output activation's
+        threshold (0.5 for a sigmoid, else 0); for several, the argmax."""
+        threshold = threshold_of(self.model)
+        return [int(s[0] > threshold) if len(s) == 1 else argmax(s) for s in self.scores(X)]
+
+
+def _accuracy(pred: Sequence[int], y: Sequence[int]) -> float:
+    return sum(p == t for p, t in zip(pred, y)) / len(y) if y else math.nan
+
+
+# ----------------------------------------------------------------------------------------------
+# train
+# ----------------------------------------------------------------------------------------------
+
+
+def _progress(total: int) -> tuple[Callable[[], None], Callable[[int, float, float, float], None]]:
+    """A tqdm bar on a terminal (when tqdm is installed), else a line on stderr every ~10% of the
+    steps; both on stderr, so stdout holds only results."""
+    bar: Any = None
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="training", unit="step")
+        except ImportError:
+            bar = None
+    if bar is not None:
+        def update(k: int, loss: float, acc: float, lr: float) -> None:
+            bar.set_postfix(loss=readable(loss), acc=f"{acc:.0%}", refresh=False)
+            bar.update(1)
+
+        return bar.close, update
+    every = max(total // 10, 1)
+
+    def report(k: int, loss: float, acc: float, lr: float) -> None:
+        if k == 0 or (k + 1) % every == 0 or k + 1 == total:
+            print(f"step {k + 1}/{total}  loss {readable(loss)}  accuracy {acc:.1%}", file=sys.stderr, flush=True)
+
+    return lambda: None, report
+
+
+@dataclass
+class _Run:
+    """What a run has claimed and written so far, for the Ctrl-C handler."""
+
+    folder: RunFolder | None = None
+    writer: RunWriter | None = None
+
+
+def _train(args: argparse.Namespace) -> int:
+    run = _Run()
+    try:
+        return _train_and_write(args, run)
+    except _RefusedError as e:
+        _error(str(e))
+        return EXIT_USAGE
+    except OSError as e:  # every read and every check happened before; this is a write failing
+        written = run.writer.written if run.writer is not None else []
+        done = f"; wrote {', '.join(written)}" if written else ""
+        where = f" {e.filename}" if e.filename else ""
+        _error(f"cannot write{where}: {e.strerror or e}{done}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        written = run.writer.written if run.writer is not None else []
+        with _sigint_ignored():  # a further Ctrl-C must not cut the last message
+            if run.folder is not None and not written:
+                release(run.folder)
+            done = f"wrote {', '.join(written)}" if written else "nothing was written"
+            _note(f"interrupted: stopped at once; {done} (every file written is complete)")
+        return EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class _Split:
+    """The data, split and prepared: what training and every output need."""
+
+    data: _Data
+    plan: _Plan
+    X_train: list[list[float]]
+    X_test: list[list[float]]
+    y_train: list[int]
+    y_test: list[int]
+    scaler: Standardizer | None
+    widths: list[int]
+    total: int
+
+
+def _prepare(args: argparse.Namespace) -> _Split:
+    """Load, split and standardize the data, resolve every default and check the cost: every
+    refusal that can happen before anything is written."""
+    data = _load(args)
+    plan = _plan(args, data)
+    if plan.test_fraction > 0:
+        X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, plan.test_fraction, seed=args.seed)
+    else:  # no split: the rows in their order (the default moons run is micrograd's, exactly)
+        X_train, X_test, y_train, y_test = data.X, [], data.y, []
+    scaler = Standardizer().fit(X_train) if plan.standardize else None
+    n_out = len(data.classes) if LOSSES[plan.loss].multiclass else 1
+    widths = [len(data.features), *plan.hidden, n_out]
+    split = _Split(data, plan, X_train, X_test, y_train, y_test, scaler, widths, plan.total_steps(len(X_train)))
+    seconds, memory = _cost(split, args.vectorized)
+    if (seconds > LIMIT_SECONDS or memory > LIMIT_BYTES) and not args.force:
+        raise _RefusedError(
+            f"this run would take about {_duration(seconds)} and {_size(memory)} of memory ({_work(split)}), "
+            f"over the limit of {LIMIT_SECONDS / 60:.0f} minutes or {LIMIT_BYTES / 1024**3:.0f} GB; "
+            "use a smaller --hidden, fewer --samples or --steps, or pass --force")
     if args.vectorized:
         try:
             import numpy  # noqa: F401
         except ImportError:
             raise _RefusedError("--vectorized needs NumPy: pip install 'valuegrad[fast]'") from None
-    return X, y, loss
+        from autograd.arrays import make_namespace
+
+        try:  # the backend, device and dtype, checked before training (no GPU is no crash)
+            make_namespace(args.backend, dtype=args.dtype, device=args.device)
+        except (ValueError, ImportError) as e:
+            raise _RefusedError(f"--backend {args.backend}: {e}") from None
+    elif (args.backend, args.device, args.dtype) != ("numpy", None, None):
+        raise _RefusedError("--backend, --device and --dtype choose how --vectorized runs; add --vectorized")
+    return split
 
 
-def _write_run(out: str, history: History, model: MLP, X: list[list[float]], y: list[int]) -> None:
-    """Everything a finished run writes into its folder."""
-    _write_metrics(os.path.join(out, "metrics.csv"), history)
+def _cost(split: _Split, vectorized: bool) -> tuple[float, float]:
+    rows = split.plan.rows_per_step(len(split.X_train))
+    return estimate(_n_parameters(split.widths), rows, split.total, len(split.data.X), len(split.data.features),
+                    vectorized)
+
+
+def _work(split: _Split) -> str:
+    rows = split.plan.rows_per_step(len(split.X_train))
+    return f"an MLP of {_n_parameters(split.widths):,} parameters, {rows:,} rows per step, {split.total:,} steps"
+
+
+def _fit(args: argparse.Namespace, split: _Split, model: MLP) -> tuple[History, _DivergedError | None, float]:
+    """Train; stop at the first step whose loss (or, without L2, a weight) is not finite.
+    Returns the history, the divergence if any, and the seconds taken."""
+    plan = split.plan
+    Xt = split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
+    optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
+    params = model.parameters()
+    close, report = _progress(split.total)
+
+    def finite_weights() -> bool:
+        return all(map(math.isfinite, [p.data for p in params]))
+
+    diverged: _DivergedError | None = None
+
+    def on_step(k: int, loss: float, acc: float, lr: float) -> bool:
+        nonlocal diverged
+        report(k, loss, acc, lr)
+        if not math.isfinite(loss):
+            diverged = _DivergedError(k, loss, f"the loss is {loss}")
+        # with an L2 term a non-finite weight makes the next loss non-finite; without, look
+        elif not plan.l2 and not finite_weights():
+            diverged = _DivergedError(k, loss, "a weight is no longer a finite number")
+        return diverged is not None  # True ends training after this step
+
+    started = time.perf_counter()
     try:
-        model.save(os.path.join(out, "model.json"))
+        history = train(model, Xt, split.y_train, loss=plan.loss, optimizer=optimizer, steps=plan.steps or 1,
+                        batch_size=plan.batch_size, l2=plan.l2, seed=args.seed, on_step=on_step,
+                        vectorized=args.vectorized, epochs=plan.epochs,
+                        **({"backend": args.backend, "device": args.device, "dtype": args.dtype}
+                           if args.vectorized else {}))
+    finally:
+        close()
+    elapsed = time.perf_counter() - started
+    if diverged is None and history.steps and not finite_weights():
+        diverged = _DivergedError(history.steps - 1, history.loss[-1], "a weight is no longer a finite number")
+    return history, diverged, elapsed
+
+
+def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
+    split = _prepare(args)
+    data, plan = split.data, split.plan
+    try:
+        run.folder = claim_run_folder(args.out, data.name, overwrite=args.overwrite)
+    except OutputError as e:
+        raise _RefusedError(str(e)) from None
+    seconds, memory = _cost(split, args.vectorized)
+    if seconds > WARN_SECONDS:
+        _note(f"warning: this run will take about {_duration(seconds)} and {_size(memory)} of memory "
+              f"({_work(split)})")
+
+    model = MLP(len(data.features), split.widths[1:], activation=args.activation, init=plan.init, seed=args.seed)
+    held = f" + {len(split.X_test)} held out" if split.X_test else ""
+    scaled = ", standardized" if split.scaler is not None else ""
+    print(f"valuegrad: training {model} on {data.name} ({len(split.X_train)} points{held}, {plan.loss} loss, "
+          f"{plan.optimizer}{scaled})", flush=True)
+    history, diverged, elapsed = _fit(args, split, model)
+
+    how = {"vectorized": "vectorised replay", "compiled": "compiled replay"}.get(history.path, "graphs built each step")
+    done = f"{history.steps} steps" if history.steps == split.total else f"{history.steps} of {split.total} steps"
+    summary: dict[str, Any] = {
+        "data": data.name,
+        "train_accuracy": None,
+        "test_accuracy": None,
+        "classes": data.classes,
+        "n_train": len(split.X_train),
+        "n_test": len(split.X_test),
+        "steps": history.steps,
+        "seconds": round(elapsed, 3),
+        "loss": history.loss[-1] if history.loss else None,
+        "path": history.path,
+        "interrupted": history.interrupted,
+        "diverged": diverged is not None,
+    }
+    writer = run.writer = RunWriter(run.folder)
+    writer.begin()
+    if diverged is not None:
+        print(f"valuegrad: {done} in {elapsed:.1f} s ({how}); final loss {readable(diverged.loss)}", flush=True)
+        writer.text("metrics.csv", metrics_csv(history))
+        writer.picture("loss.png", lambda: loss_png(history), _note)
+        writer.remove_stale()
+        writer.text("summary.json", summary_json(summary))
+        print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)
+        lr = f" (--lr {plan.lr:g})" if plan.lr is not None else ""
+        _error(f"training diverged at {diverged}: try a smaller learning rate{lr}, standardized inputs "
+               "(--standardize) or another loss; no model was saved")
+        return EXIT_FAILED
+
+    scorer = _Scorer(model, split.scaler, vectorized=args.vectorized)
+    pred_train = scorer.classify(split.X_train)
+    pred_test = scorer.classify(split.X_test)
+    train_acc = _accuracy(pred_train, split.y_train)
+    test_acc = _accuracy(pred_test, split.y_test) if split.X_test else None
+    summary["train_accuracy"], summary["test_accuracy"] = train_acc, test_acc
+    tested = f", held-out accuracy {test_acc:.1%}" if test_acc is not None else ", no held-out data"
+    final = readable(history.loss[-1]) if history.loss else "none"
+    print(f"valuegrad: {done} in {elapsed:.1f} s ({how}); final loss {final}, "
+          f"training accuracy {train_acc:.1%}{tested}", flush=True)
+
+    writer.model(model, {
+        "classes": data.classes,
+        "features": data.features,
+        "target": data.target,
+        "standardizer": split.scaler.to_dict() if split.scaler is not None else None,
+        "loss": plan.loss,
+        "data": data.name,
+    })
+    writer.text("metrics.csv", metrics_csv(history))
+    writer.picture("loss.png", lambda: loss_png(history), _note)
+    if len(data.features) == 2:
+        writer.picture("decision_boundary.png",
+                       lambda: boundary_png(split.X_train, split.y_train, scorer.classify, train_acc), _note)
+    else:
+        _write_evaluation(writer, split, pred_train, pred_test)
+    writer.remove_stale()
+    writer.text("summary.json", summary_json(summary))
+    print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)
+    if history.interrupted:
+        _note(f"interrupted by Ctrl-C after {history.steps} of {split.total} steps; the run folder holds the model "
+              "as trained so far")
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _write_evaluation(writer: RunWriter, split: _Split, pred_train: list[int], pred_test: list[int]) -> None:
+    """``confusion_matrix.png`` and, for 64 features (8x8 images), ``mistakes.png``: on the
+    held-out rows, or on the training rows when there are none."""
+    held_out = bool(split.X_test)
+    X, y, pred = (split.X_test, split.y_test, pred_test) if held_out else (split.X_train, split.y_train, pred_train)
+    classes = split.data.classes
+    matrix = confusion_matrix(y, pred, len(classes))
+    what = "held-out data" if held_out else "training data"
+    writer.picture("confusion_matrix.png", lambda: confusion_png(matrix, classes, what), _note)
+    if len(split.data.features) == 64:
+        wrong = [i for i, (t, p) in enumerate(zip(y, pred)) if t != p]
+        writer.picture("mistakes.png", lambda: mistakes_png(
+            [X[i] for i in wrong], [classes[y[i]] for i in wrong], [classes[pred[i]] for i in wrong],
+            "held-out images" if held_out else "training images"), _note)
+
+
+# ----------------------------------------------------------------------------------------------
+# predict
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Saved:
+    model: MLP
+    classes: list[str]
+    features: list[str] | None
+    target: str | None
+    scaler: Standardizer | None
+
+
+def _load_model(path: str) -> _Saved:
+    try:
+        model = load(path)
+        meta = load_metadata(path)
+    except OSError as e:
+        raise _RefusedError(f"cannot load model {path}: {e.strerror or e}") from None
     except ValueError as e:
-        print(f"valuegrad: could not save model.json: {e}", file=sys.stderr)
-    for name, draw in (("loss.png", _plot_history), ("decision_boundary.png", _plot_boundary)):
+        raise _RefusedError(f"cannot load model: {e}") from None
+    if not isinstance(model, MLP):
+        raise _RefusedError(f"cannot load model: {path} holds a {type(model).__name__}, not an MLP")
+    nin: int = model.config["nin"]
+    n_out: int = model.config["nouts"][-1]
+    classes = meta.get("classes")
+    expected = 2 if n_out == 1 else n_out
+    if classes is None:
+        classes = [str(k) for k in range(expected)]
+    if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes) and len(classes) == expected):
+        raise _RefusedError(f"cannot load model: {path}: its metadata 'classes' must be {expected} class names")
+    features = meta.get("features")
+    if features is not None and not (isinstance(features, list) and len(features) == nin
+                                     and all(isinstance(f, str) for f in features)):
+        raise _RefusedError(f"cannot load model: {path}: its metadata 'features' must be {nin} column names")
+    target = meta.get("target")
+    if target is not None and not isinstance(target, str):
+        raise _RefusedError(f"cannot load model: {path}: its metadata 'target' must be a column name")
+    scaler = None
+    if meta.get("standardizer") is not None:
         try:
-            draw(os.path.join(out, name), history, model, X, y)
-        except ImportError as e:
-            print(f"valuegrad: skipped {name}: {e.name or 'matplotlib'} is not installed "
-                  f"(pip install 'valuegrad[train]')", file=sys.stderr)
-    print(f"valuegrad: wrote {out}/ (model.json, metrics.csv, loss.png, decision_boundary.png)")
+            scaler = Standardizer.from_dict(meta["standardizer"])
+        except ValueError as e:
+            raise _RefusedError(f"cannot load model: {path}: bad 'standardizer' metadata: {e}") from None
+        if scaler.mean is not None and len(scaler.mean) != nin:
+            raise _RefusedError(f"cannot load model: {path}: the standardizer has {len(scaler.mean)} columns, "
+                           f"the model {nin} inputs")
+    return _Saved(model, classes, features, target, scaler)
 
 
-def _accuracy(model: MLP, X: list[list[float]], y: list[int]) -> float:
-    preds = predict_classes(model, X)
-    return sum(p == t for p, t in zip(preds, y)) / len(y)
-
-
-def _progress(steps: int) -> tuple[Any, Any]:
+def _predict(args: argparse.Namespace) -> int:
     try:
-        from tqdm import tqdm
-    except ImportError:
-        every = max(steps // 10, 1)
-
-        def report(k: int, loss: float, acc: float, lr: float) -> None:
-            if k % every == 0 or k == steps - 1:
-                print(f"step {k + 1}/{steps}  loss {loss:.4f}  accuracy {acc:.1%}")
-
-        return None, report
-    bar = tqdm(total=steps, desc="training", unit="step")
-
-    def update(k: int, loss: float, acc: float, lr: float) -> None:
-        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}", refresh=False)
-        bar.update(1)
-
-    return bar, update
+        return _predict_checked(args)
+    except _RefusedError as e:
+        _error(str(e))
+        return EXIT_USAGE
 
 
-def _write_metrics(path: str, history: History) -> None:
+def _predict_checked(args: argparse.Namespace) -> int:
+    if args.data is None and not args.values:
+        raise _RefusedError("give the point's features (valuegrad predict MODEL X1 X2 ...) or --data FILE.csv")
+    if args.data is not None and args.values:
+        raise _RefusedError("give either the point's features or --data FILE.csv, not both")
+    if args.out is not None and args.data is None:
+        raise _RefusedError("--out applies to --data predictions")
+    saved = _load_model(args.model)
+    nin: int = saved.model.config["nin"]
+    scorer = _Scorer(saved.model, saved.scaler)
+    if args.data is None:
+        if len(args.values) != nin:
+            names = f" ({', '.join(saved.features)})" if saved.features else ""
+            raise _RefusedError(f"the model takes {nin} features{names}, got {len(args.values)}")
+        scores = scorer.scores([args.values])[0]
+        cls = scorer.classify([args.values])[0]
+        print(f"class {saved.classes[cls]}  scores {' '.join(f'{s:.6g}' for s in scores)}")
+        return 0
+
+    if args.out is not None:
+        _check_out_file(args.out, args.overwrite)
+    target = saved.target if saved.target is not None else "label"
+    header, rows, X, labels = _read_for_prediction(args.data, saved, nin, target)
+    predicted = [saved.classes[c] for c in scorer.classify(X)]
+    column = "predicted"
+    while column in header:
+        column += "_"
     text = io.StringIO(newline="")
-    w = csv.writer(text)
-    w.writerow(["step", "loss", "accuracy", "lr"])
-    for k, (loss, acc, lr) in enumerate(zip(history.loss, history.accuracy, history.lr)):
-        w.writerow([k, repr(loss), repr(acc), repr(lr)])
-    atomic_write(path, text.getvalue())
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow([*header, column])
+    for cells, name in zip(rows, predicted):
+        w.writerow([*cells, name])
+    if args.out is not None:
+        atomic_write(args.out, text.getvalue(), mode=0o644)
+        print(f"valuegrad: wrote {args.out} ({len(rows)} rows, last column {column!r})")
+    else:
+        sys.stdout.write(text.getvalue())
+    if labels is not None:
+        right = sum(a == b for a, b in zip(labels, predicted))
+        line = (f"valuegrad: accuracy {right / len(rows):.1%} ({right} of {len(rows)} rows) "
+                f"against the {target!r} column")
+        print(line, file=sys.stdout if args.out is not None else sys.stderr)
+    return 0
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plot_history(path: str, history: History, model: MLP, X: list[list[float]], y: list[int]) -> None:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(history.loss, color="tab:blue", label="loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss", color="tab:blue")
-    ax2 = ax.twinx()
-    ax2.plot(history.accuracy, color="tab:orange", label="accuracy")
-    ax2.set_ylabel("training accuracy", color="tab:orange")
-    ax2.set_ylim(0, 1.05)
-    ax.set_title("valuegrad training")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _check_out_file(out: str, overwrite: bool) -> None:
+    if os.path.isdir(out):
+        raise _RefusedError(f"--out {out} is a folder; name a file such as predictions.csv")
+    if os.path.lexists(out) and not overwrite:
+        raise _RefusedError(f"--out {out} already exists; pass --overwrite to replace it")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise _RefusedError(f"cannot write --out {out}: the folder {os.path.dirname(out) or parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise _RefusedError(f"cannot write --out {out}: the folder {os.path.dirname(out) or parent} is not writable")
 
 
-def _plot_boundary(path: str, history: History, model: MLP, X: list[list[float]], y: list[int]) -> None:
-    plt = _pyplot()
-    xs = [p[0] for p in X]
-    ys = [p[1] for p in X]
-    pad = 0.5
-    x0, x1, y0, y1 = min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad
-    n = 80
-    gx = [x0 + (x1 - x0) * i / (n - 1) for i in range(n)]
-    gy = [y0 + (y1 - y0) * j / (n - 1) for j in range(n)]
-    grid = [[a, b] for b in gy for a in gx]
-    classes = predict_classes(model, grid)
-    zz = [classes[j * n:(j + 1) * n] for j in range(n)]
-    fig, ax = plt.subplots(figsize=(6, 5))
-    ax.contourf(gx, gy, zz, levels=[c - 0.5 for c in range(max(max(y), 1) + 2)], cmap="Spectral", alpha=0.6)
-    ax.scatter(xs, ys, c=y, s=25, cmap="Spectral", edgecolors="black", linewidths=0.5)
-    ax.set_title(f"decision boundary — training accuracy {_accuracy(model, X, y):.0%}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _read_for_prediction(path: str, saved: _Saved, nin: int, target: str
+                         ) -> tuple[list[str], list[list[str]], list[list[float]], list[str] | None]:
+    """``(header, rows, X, labels)``: the file's cells, the model's features in training order,
+    and the target column's labels if the file has it (ignored for prediction)."""
+    records = _records(_read_bytes(path, "--data"), path)
+    if len(records) < 2:
+        raise _RefusedError(f"{path}: the file needs a header row naming the columns and at least one data row")
+    header_line, header_cells = records[0]
+    header = [c.strip() for c in header_cells]
+    if all(_is_number(n) for n in header):
+        raise _RefusedError(f"{path}, line {header_line}: the first row holds only numbers; the file needs a "
+                            "header row naming the columns")
+    index = {name: j for j, name in enumerate(header)}
+    if saved.features is not None:
+        missing = [f for f in saved.features if f not in index]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise _RefusedError(f"{path}: no column named {shown}; the model was trained on the columns "
+                           f"{', '.join(saved.features[:8])}{', ...' if nin > 8 else ''}")
+        columns = [index[f] for f in saved.features]
+    else:
+        columns = [j for j, name in enumerate(header) if name != target]
+        if len(columns) != nin:
+            raise _RefusedError(f"{path}: the model takes {nin} features but the file has {len(columns)} columns "
+                           f"besides {target!r}")
+    t = index.get(target)
+    rows: list[list[str]] = []
+    X: list[list[float]] = []
+    labels: list[str] | None = [] if t is not None else None
+    for line, cells in records[1:]:
+        if len(cells) != len(header):
+            raise _RefusedError(f"{path}, line {line}: the row has {len(cells)} cells but the header names "
+                           f"{len(header)} columns")
+        x: list[float] = []
+        for j in columns:
+            cell = cells[j].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a number"
+                               ) from None
+            if not math.isfinite(value):
+                raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a finite "
+                               "number")
+            x.append(value)
+        rows.append([c.strip() for c in cells])
+        X.append(x)
+        if labels is not None and t is not None:
+            labels.append(cells[t].strip())
+    return header, rows, X, labels
+

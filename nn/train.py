@@ -78,6 +78,8 @@ class History:
     lr: list[float] = field(default_factory=list)
     path: str = "graph"
     interrupted: bool = False
+    stopped: bool = False
+    """True when ``on_step`` returned True to end training early."""
 
     @property
     def compiled(self) -> bool:
@@ -145,8 +147,9 @@ class _Interrupts:
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
+            if self._previous is not signal.SIG_IGN:  # an ignored Ctrl-C (nohup, &) stays ignored
+                signal.signal(signal.SIGINT, self._handle)
+                self._installed = True
         return self
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -171,7 +174,7 @@ def train(
     batch_size: int | None = None,
     l2: float = 1e-4,
     seed: int | None = None,
-    on_step: Callable[[int, float, float, float], None] | None = None,
+    on_step: Callable[[int, float, float, float], bool | None] | None = None,
     compiled: bool = True,
     vectorized: bool = False,
     epochs: int | None = None,
@@ -190,7 +193,8 @@ def train(
         batch_size: minibatches of this size (default: the whole data set every step).
         epochs: with ``batch_size``, train this many passes over the data (each a fresh shuffle
             cut into batches) instead of ``steps`` random minibatches; ``steps`` is then ignored.
-        on_step: called after each step with ``(step, loss, accuracy, lr)`` (progress bars).
+        on_step: called after each step with ``(step, loss, accuracy, lr)`` (progress bars); if it
+            returns True, training ends after that step (``history.stopped``).
         compiled: record one sample's step once and replay it over every batch through generated
             code (``autograd.compiled.SampleTape``; compile time is that of one sample's graph).
             The recording is checked on a second sample first; if the graph depends on the data,
@@ -241,7 +245,8 @@ def train(
             if arrays is not None:  # values and gradients stay arrays between replay and optimizer
                 value = arrays.step(rows if idx is None else [rows[i] for i in idx])
                 acc = arrays.accuracy(yb, LOSSES[loss].multiclass)
-                _record(history, k, value, acc, lr, on_step)
+                if _record(history, k, value, acc, lr, on_step):
+                    break
                 if interrupts.requested:
                     history.interrupted = True
                     break
@@ -260,7 +265,8 @@ def train(
                 value = total.data
                 outputs = [[v.data for v in o] for o in graphs]
             opt.step()
-            _record(history, k, value, _accuracy(outputs, yb, loss), lr, on_step)
+            if _record(history, k, value, _accuracy(outputs, yb, loss), lr, on_step):
+                break
             if interrupts.requested:
                 history.interrupted = True
                 break
@@ -281,12 +287,14 @@ def _check_labels(y: Sequence[int], loss: str, model: MLP) -> None:
 
 
 def _record(history: History, k: int, value: float, acc: float, lr: float,
-            on_step: Callable[[int, float, float, float], None] | None) -> None:
+            on_step: Callable[[int, float, float, float], bool | None] | None) -> bool:
+    """Record a finished step; True if ``on_step`` asks to stop."""
     history.loss.append(value)
     history.accuracy.append(acc)
     history.lr.append(lr)
-    if on_step is not None:
-        on_step(k, value, acc, lr)
+    if on_step is not None and on_step(k, value, acc, lr) is True:
+        history.stopped = True
+    return history.stopped
 
 
 class _ArraySteps:
