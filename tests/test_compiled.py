@@ -339,3 +339,18 @@ def test_sample_tape_runs_one_recording_over_every_row(
     assert loss == pytest.approx(total.data / len(rows), rel=1e-9, abs=1e-12, nan_ok=True)
     for got, p in zip(results[0][1], fresh):
         assert float(got) == pytest.approx(p.grad, rel=1e-9, abs=1e-12, nan_ok=True)
+
+
+def test_big_models_keep_the_compiled_path_because_compile_time_is_one_samples() -> None:
+    """MLP(2, [64, 64, 1]) on 100 points: the whole-batch tape had 1.3 million edges (over the
+    auto-compile cap); the per-sample program has about 8,800 and compiles once."""
+    from autograd.compiled import AUTO_CODEGEN_EDGES, SampleTape
+    from nn import train
+
+    X, y = make_moons(100, noise=0.1, seed=0)
+    model = MLP(2, [64, 64, 1], seed=0)
+    history = train(model, X, y, steps=2)
+    assert history.path == "compiled"
+    tape = SampleTape(lambda v: (1 + -v[2] * model(v[:2])).relu(),  # type: ignore[operator]
+                      model.parameters(), [0.0, 0.0, 1.0])
+    assert tape.program.edges < AUTO_CODEGEN_EDGES / 20 and tape.source is not None
