@@ -105,7 +105,8 @@ def fresh_pass(root: Value, grad: float = 1.0) -> list[list[str]]:
     for n in nodes:
         n.grad = 0.0
     walker = root.backward_steps(grad)
-    snapshots = [[repr(n.grad) for n in nodes]]
+    # before the first edge: the pass seeded (nothing changes until the first step is taken)
+    snapshots = [[repr(0.0)] * (len(nodes) - 1) + [repr(float(grad))]]
     for _ in walker:
         snapshots.append([repr(n.grad) for n in nodes])
     return snapshots
