@@ -16,10 +16,8 @@ run writes, for the steps done).
 from __future__ import annotations
 
 import argparse
-import codecs
 import contextlib
 import csv
-import gzip
 import io
 import itertools
 import math
@@ -28,13 +26,21 @@ import signal
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NoReturn
 
-from nn.data import DATASETS, Standardizer, load_csv, load_digits, load_iris, train_test_split
+from nn.data import (
+    DATASETS,
+    Standardizer,
+    decode_csv,
+    is_number,
+    load_csv,
+    load_digits,
+    load_iris,
+    train_test_split,
+)
 from nn.files import atomic_write
 from nn.io import load, load_metadata
 from nn.layers import ACTIVATIONS, INITS, MLP
@@ -247,14 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
 _PREDICT_OPTIONS_WITH_VALUE = ("--data", "--out")
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _predict_argv(args: Sequence[str]) -> list[str]:
     """Put ``predict``'s positional arguments after ``--`` so that negative numbers such as
     ``-1e3`` (which argparse takes for options) are read as numbers: options first, then ``--``,
@@ -271,7 +269,7 @@ def _predict_argv(args: Sequence[str]) -> list[str]:
             options += args[i:i + 2]
             i += 2
             continue
-        if a.startswith("-") and len(a) > 1 and not _is_number(a):
+        if a.startswith("-") and len(a) > 1 and not is_number(a):
             options.append(a)
         else:
             positionals.append(a)
@@ -314,24 +312,13 @@ class _Data:
     real: bool  # a packaged real set or a file (not a generated 2-D set)
 
 
-def _decode(raw: bytes, source: str) -> str:
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise _RefusedError(f"{source}: not a readable gzip file ({e})") from None
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise _RefusedError(f"{source}, line {line}: not UTF-8 text; save the file as UTF-8") from None
-
-
 def _records(raw: bytes, source: str) -> list[tuple[int, list[str]]]:
     """The non-blank CSV records of a file with the line each starts on."""
-    reader = csv.reader(io.StringIO(_decode(raw, source), newline=""), skipinitialspace=True)
+    try:
+        text = decode_csv(raw, source)
+    except ValueError as e:
+        raise _RefusedError(str(e)) from None
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     out: list[tuple[int, list[str]]] = []
     line = 0
     try:
@@ -968,7 +955,7 @@ def _read_for_prediction(path: str, saved: _Saved, nin: int, target: str
         raise _RefusedError(f"{path}: the file needs a header row naming the columns and at least one data row")
     header_line, header_cells = records[0]
     header = [c.strip() for c in header_cells]
-    if all(_is_number(n) for n in header):
+    if all(is_number(n) for n in header):
         raise _RefusedError(f"{path}, line {header_line}: the first row holds only numbers; the file needs a "
                             "header row naming the columns")
     index = {name: j for j, name in enumerate(header)}

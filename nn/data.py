@@ -40,6 +40,8 @@ from typing import TypeVar
 __all__ = [
     "DATASETS",
     "Standardizer",
+    "decode_csv",
+    "is_number",
     "load_csv",
     "load_digits",
     "load_iris",
@@ -189,8 +191,12 @@ def _where(source: str, line: int | None = None, column: int | None = None, name
     return place
 
 
-def _decode(raw: bytes, source: str) -> str:
-    """The text of a CSV file's bytes: gunzipped if they are gzip data, then decoded as UTF-8."""
+def decode_csv(raw: bytes, source: str) -> str:
+    """The text of a CSV file's bytes: gunzipped if they are gzip data, then decoded as UTF-8.
+
+    Raises:
+        ValueError: broken gzip data, or bytes that are not UTF-8 (naming ``source`` and the line).
+    """
     if raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
@@ -207,7 +213,8 @@ def _decode(raw: bytes, source: str) -> str:
         ) from None
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """True if ``float(text)`` reads ``text``."""
     try:
         float(text)
     except ValueError:
@@ -241,7 +248,7 @@ def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
 
     header_line, header_cells = records[0]
     names = [cell.strip() for cell in header_cells]
-    if all(_is_number(n) for n in names):
+    if all(is_number(n) for n in names):
         raise ValueError(
             f"{_where(source, header_line)}: the first row holds only numbers, so it looks like data; "
             "the file needs a header row naming the columns"
@@ -366,13 +373,13 @@ def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> Labe
     source = os.fspath(path)
     with open(source, "rb") as f:
         raw = f.read()
-    return _parse_csv(_decode(raw, source), source, target)
+    return _parse_csv(decode_csv(raw, source), source, target)
 
 
 def _load_packaged(filename: str, target: str) -> LabelledData:
     resource = resources.files("nn") / "datasets" / filename
     source = f"nn/datasets/{filename} (packaged with valuegrad)"
-    return _parse_csv(_decode(resource.read_bytes(), source), source, target)
+    return _parse_csv(decode_csv(resource.read_bytes(), source), source, target)
 
 
 def load_iris() -> LabelledData:
