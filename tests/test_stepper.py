@@ -25,20 +25,10 @@ from autograd import Value, define_op, dot, draw_dot, topological_order
 from autograd.backward import Step
 from autograd.stepper import WIDGET_MIME, Stepper
 from autograd.viz import dot_available, fallback_layout
+from tests.graphs import classic
 from tests.strategies import NO_DEADLINE, programs, reals, run_program
 
 LAYOUTS = ["python", pytest.param("dot", marks=pytest.mark.skipif(not dot_available(), reason="needs Graphviz dot"))]
-
-
-def classic() -> Value:
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def diamond() -> Value:

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: import this checkout
 
 from autograd import Value, topological_order
 from autograd.stepper import Stepper
+from tests.graphs import classic
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -59,17 +60,6 @@ def readme_example() -> Value:
     e = a * b + b**2
     e.label = "e"
     return e
-
-
-def classic() -> Value:
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def diamond() -> Value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 
 from autograd import Step, Value, topological_order
+from tests.graphs import classic_nodes
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
 
@@ -76,13 +77,7 @@ def test_stopping_early_leaves_the_gradients_applied_so_far() -> None:
 
 def classic() -> tuple[Value, Value, Value, Value]:
     """L = (a*b + c) * f with a=2, b=-3, c=10, f=-2 (micrograd's lecture example)."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    a, b, _, _, _, f, L = classic_nodes()
     return L, a, b, f
 
 

@@ -14,17 +14,12 @@ import pytest
 from autograd import DotNotFoundError, Value, dot, draw_dot, topological_order
 from autograd.display import op_text
 from autograd.viz import dot_available, fallback_svg
+from tests.graphs import classic_nodes
 
 
 def classic() -> tuple[Value, list[Value]]:
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, [a, b, c, e, d, f, L]
+    nodes = classic_nodes()
+    return nodes[-1], nodes
 
 
 def test_source_names_every_value_and_op() -> None:
