@@ -107,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     add("W5", "valuegrad train (default run, wall-clock)", w.w5_train_cli(), "s")
     few = 1 if args.quick else 3
     add("W6", "valuegrad graph path (nn.train compiled=False)", w.w6_digits_epoch("graph", 1), "s/epoch")
-    add("W6", "valuegrad compiled scalar path (SampleTape, no NumPy)", w.w6_digits_epoch("compiled", few), "s/epoch")
+    add("W6", "valuegrad compiled scalar path (SampleTape, no NumPy)", w.w6_digits_epoch("compiled", few), "s/epoch",
+        f"set-up once per run {w.w6_setup('compiled'):.2f} s")
     if _have("numpy"):
-        add("W6", "valuegrad vectorised replay (BatchTape, NumPy)", w.w6_digits_epoch("vectorized", few), "s/epoch")
+        add("W6", "valuegrad vectorised replay (BatchTape, NumPy)", w.w6_digits_epoch("vectorized", few), "s/epoch",
+            f"set-up once per run {w.w6_setup('vectorized'):.2f} s")
         if th:
             add("W6", "valuegrad vectorised replay (BatchTape, PyTorch CPU)",
-                w.w6_digits_epoch("vectorized", few, "torch"), "s/epoch")
+                w.w6_digits_epoch("vectorized", few, "torch"), "s/epoch",
+                f"set-up once per run {w.w6_setup('vectorized', 'torch'):.2f} s")
     if th:
         add("W6", "PyTorch batched tensors", w.w6_torch_epoch(few), "s/epoch")
 
