@@ -3,11 +3,14 @@
 A :class:`Primitive` holds everything about one op, side by side::
 
     TANH = register(Primitive(
-        "tanh", forward=math.tanh,
-        local_grads=lambda x, out: (1.0 - out * out,),
+        "tanh", math.tanh, lambda x, out: (1.0 - out * out,),
         array_forward=lambda x: xp(x).tanh(x),
-        code=lambda a, c, out: ([f"{_bind(math.tanh)}({a[0]})"], [f"(1.0 - {out} * {out}) * {{g}}"]),
+        code=lambda a, c, out: ([f"tanh({a[0]})"], [f"(1.0 - {out} * {out}) * {{g}}"]),
+        sympy=lambda x: _sympy().tanh(x),
     ))
+
+(In generated code, ``tanh``, ``inf`` and ``nan`` are names the kernel binds; an op without a
+``code`` form is a call of its own ``forward`` and ``local_grads``.)
 
 ``forward`` computes the op on floats; ``local_grads`` is its derivative rule: given the inputs
 (and a folded constant) and the output, one partial derivative per input. Rules are written with
