@@ -253,7 +253,8 @@ class Value:
         """x * y; d/dx = y, d/dy = x"""
         x = self.data
         if type(other) is float:
-            return _folded(x * other, MUL_CONST, (self,), _scale_grads(other), other)
+            last = _last_scale  # the shared (c,) of a repeated constant, without a call
+            return _folded(x * other, MUL_CONST, (self,), last[1] if last[0] is other else _scale_grads(other), other)
         if isinstance(other, Value):
             y = other.data
             return _node(x * y, MUL, (self, other), (y, x))
@@ -265,7 +266,9 @@ class Value:
     def __rmul__(self, other: float) -> Value:
         """c * x; d/dx = c"""
         if type(other) is float:
-            return _folded(other * self.data, MUL_CONST, (self,), _scale_grads(other), other)
+            last = _last_scale
+            return _folded(other * self.data, MUL_CONST, (self,), last[1] if last[0] is other else _scale_grads(other),
+                           other)
         c = as_float(other)
         if c is None:
             return NotImplemented

@@ -21,6 +21,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECL
 from benchmarks import workloads as w  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+W6_TORCH = "PyTorch batched tensors"  # the row W6's ratios are taken against
 
 
 def _have(module: str) -> bool:
@@ -117,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
                 w.w6_digits_epoch("vectorized", few, "torch"), "s/epoch",
                 f"set-up once per run {w.w6_setup('vectorized', 'torch'):.2f} s")
     if th:
-        add("W6", "PyTorch batched tensors", w.w6_torch_epoch(few), "s/epoch")
+        add("W6", W6_TORCH, w.w6_torch_epoch(few), "s/epoch")
 
     base = next((r["value"] for r in rows if r["implementation"] == "micrograd 0.1.0" and r["value"]), None)
-    torch6 = next((r["value"] for r in rows if r["workload"] == "W6" and "PyTorch" in r["implementation"]), None)
+    torch6 = next((r["value"] for r in rows if r["workload"] == "W6" and r["implementation"] == W6_TORCH), None)
     for r in rows:
         r["vs_micrograd"] = (base / r["value"]) if (base and r["workload"] == "W1" and r["value"]) else None
-        if r["workload"] == "W6" and torch6 and r["value"] and "PyTorch" not in r["implementation"]:
+        if r["workload"] == "W6" and torch6 and r["value"] and r["implementation"] != W6_TORCH:
             r["note"] = (r["note"] + "; " if r["note"] else "") + f"{r['value'] / torch6:.2f}x batched PyTorch's time"
     meta = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
