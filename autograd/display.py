@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["name_of", "number", "op_text"]
+__all__ = ["name_of", "number", "op_text", "primitive_text"]
 
 
 def number(x: float) -> str:
@@ -22,12 +22,14 @@ def number(x: float) -> str:
 
 def op_text(node: Any) -> str:
     """How a node's op reads in a drawing, with its folded constant: ``'* 2'``, ``'5 -'``, ``'**2'``."""
-    prim = node.primitive
-    if prim is None:
-        return ""
-    if prim.drawn == prim.op or node.const is None:  # '**2', '2/': the constant as node.op writes it
-        return str(prim.op_string(node.const)) if prim.drawn == prim.op else str(prim.drawn)
-    return str(prim.drawn).replace("{c}", number(node.const))
+    return "" if node.primitive is None else primitive_text(node.primitive, node.const)
+
+
+def primitive_text(prim: Any, const: float | None) -> str:
+    """How an op record reads with folded constant ``const`` (what :func:`op_text` shows)."""
+    if prim.drawn == prim.op or const is None:  # '**2', '2/': the constant as node.op writes it
+        return str(prim.op_string(const)) if prim.drawn == prim.op else str(prim.drawn)
+    return str(prim.drawn).replace("{c}", number(const))
 
 
 def name_of(node: Any) -> str:

@@ -323,10 +323,6 @@ def xp(x: Any) -> Any:
 # are bit-for-bit the graph's.
 
 
-def _same(x: Any) -> Any:
-    return x
-
-
 def _times_g(grad: str) -> str:
     """The backward term ``local * g`` for a local gradient written as source."""
     if grad == "1.0":

@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 
 from autograd.arrays import make_namespace
 from autograd.compiled import Tape, check_same_program, trace_sample
-from autograd.display import number
+from autograd.display import primitive_text
 from autograd.ops import DOT, Primitive
 from autograd.tape import Instruction, Program, SlotKind
 from autograd.value import Value
@@ -386,14 +386,14 @@ class BatchTape:
         lines = []
         for item in self.plan.items:
             if isinstance(item, Instruction):
-                lines.append(f"{_op_name(item.primitive, item.const):9} -> one op on per-sample arrays")
+                lines.append(f"{primitive_text(item.primitive, item.const):9} -> one op on per-sample arrays")
             elif isinstance(item, Layer):
                 m, k = item.weights.shape
                 bias = " + biases" if item.biases is not None else ""
                 label = f"{m} x dot"
                 lines.append(f"{label:9} -> one matrix product: weights ({m}, {k}) @ inputs ({k}, batch){bias}")
             else:
-                label = f"{len(item.outs)} x {_op_name(item.primitive, item.const)}"
+                label = f"{len(item.outs)} x {primitive_text(item.primitive, item.const)}"
                 lines.append(f"{label:9} -> one array op on ({len(item.outs)}, batch)")
         return "\n".join(lines)
 
@@ -412,13 +412,6 @@ def _as_matrix(np: Any, batch: Sequence[Sequence[float]], n_inputs: int) -> Any:
     except (TypeError, ValueError) as e:
         raise ValueError(f"BatchTape.run: the batch must hold numbers only ({e})") from None
     return X
-
-
-def _op_name(prim: Primitive, const: float | None) -> str:
-    drawn = prim.drawn
-    if "{c}" in drawn and const is not None:
-        return prim.op_string(const) if drawn == prim.op else drawn.replace("{c}", number(const))
-    return drawn
 
 
 class _Replay:
