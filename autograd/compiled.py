@@ -32,7 +32,7 @@ from autograd.codegen import BatchKernel, Kernel, compile_kernel, release_source
 from autograd.tape import Program, interpret, record
 from autograd.value import Value
 
-__all__ = ["AUTO_CODEGEN_EDGES", "SampleTape", "Tape", "TapeMismatchError", "trace", "trace_sample"]
+__all__ = ["AUTO_CODEGEN_EDGES", "SampleRecording", "SampleTape", "Tape", "TapeMismatchError", "trace", "trace_sample"]
 
 AUTO_CODEGEN_EDGES = 200_000
 """The largest tape (in edges) that ``Tape(codegen=None)`` compiles by itself: W1's step has 69,000
@@ -163,7 +163,38 @@ class Tape:
         return True
 
 
-class SampleTape:
+class SampleRecording:
+    """One sample's recorded program and the check that it serves every sample: what
+    :class:`SampleTape` and :class:`~autograd.vectorized.BatchTape` share."""
+
+    def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float]) -> None:
+        self.per_sample = per_sample
+        self.params = list(params)
+        self.program = trace_sample(per_sample, self.params, example)
+        self.n_inputs = self.program.n_inputs
+        self.example = [float(x) for x in example]
+        self.verified = False
+        """Whether the recording was checked on a second, different sample (the first run does it)."""
+
+    def verify(self, sample: Sequence[float]) -> bool:
+        """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants).
+
+        A per-sample function whose graph depends on the sample (a Python ``if`` on an input's
+        ``.data``, a label read with ``int(v.data)``) would be replayed with the first sample's
+        choices: this raises :class:`TapeMismatchError` instead."""
+        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        self.verified = True
+        return True
+
+    def verify_once(self, rows: Sequence[list[float]]) -> None:
+        """Before the first run: :meth:`verify` a row that differs from the example, if there is one."""
+        if not self.verified:
+            other = next((row for row in rows if row != self.example), None)
+            if other is not None:
+                self.verify(other)
+
+
+class SampleTape(SampleRecording):
     """One sample's recorded step, compiled once and run over every sample of a batch.
 
     The pure-Python sibling of :class:`~autograd.vectorized.BatchTape`: ``per_sample`` builds one
@@ -184,13 +215,10 @@ class SampleTape:
 
     def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float],
                  regularizer: Callable[[], Value] | None = None, *, codegen: bool = True) -> None:
-        self.params = list(params)
-        for i, p in enumerate(self.params):
+        for i, p in enumerate(params):
             if not isinstance(p, Value) or p.parents:
                 raise TypeError(f"SampleTape params[{i}] must be a leaf Value, got {p!r:.60}")
-        self.per_sample = per_sample
-        self.program = trace_sample(per_sample, self.params, example)
-        self.n_inputs = self.program.n_inputs
+        super().__init__(per_sample, params, example)
         self.kernel: BatchKernel | None = None
         self.source: str | None = None
         if codegen:
@@ -198,16 +226,6 @@ class SampleTape:
             weakref.finalize(self, release_source, filename)
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[list[float]] = []
-        self.example = [float(x) for x in example]
-        self.verified = False
-        """Whether the recording was checked on a second, different sample (the first ``run`` does it)."""
-
-    def verify(self, sample: Sequence[float]) -> bool:
-        """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants);
-        raises :class:`TapeMismatchError` if it differs (the graph depends on the data)."""
-        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
-        self.verified = True
-        return True
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay every row; add ``grad * d(sum of losses)/d p`` to each ``p.grad`` (``grad``
@@ -220,10 +238,7 @@ class SampleTape:
         for i, row in enumerate(rows):
             if len(row) != self.n_inputs:
                 raise ValueError(f"SampleTape.run: row {i} has {len(row)} inputs, expected {self.n_inputs}")
-        if not self.verified:
-            other = next((row for row in rows if row != self.example), None)
-            if other is not None:
-                self.verify(other)
+        self.verify_once(rows)
         n = len(rows)
         scale = 1.0 / n if grad is None else float(grad)
         data = [p.data for p in self.params]

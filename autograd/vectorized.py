@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from autograd.arrays import make_namespace
-from autograd.compiled import Tape, check_same_program, trace_sample
+from autograd.compiled import SampleRecording, Tape
 from autograd.display import primitive_text
 from autograd.ops import DOT, Primitive
 from autograd.tape import Instruction, Program, SlotKind
@@ -255,7 +255,7 @@ def apply(xp: Any, prim: Primitive, args: list[Any]) -> tuple[Any, tuple[Any, ..
     return out, _array_local_grads(xp, prim, args, out)
 
 
-class BatchTape:
+class BatchTape(SampleRecording):
     """A per-sample tape replayed over a batch with arrays: NumPy's or PyTorch's.
 
     Args:
@@ -296,10 +296,7 @@ class BatchTape:
         self.backend: str = self.xp.name
         self.device: str = self.xp.device
         self.dtype: str = self.xp.dtype
-        self.params = list(params)
-        self.per_sample = per_sample
-        self.program = trace_sample(per_sample, self.params, example)
-        self.n_inputs = self.program.n_inputs
+        super().__init__(per_sample, params, example)
         self.plan = Plan(self.np, self.program)
         xp = self.xp
         self._leaves = xp.asarray(self.program.init)
@@ -310,20 +307,6 @@ class BatchTape:
         }
         self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
         self.watched: list[Any] = []
-        self.example = [float(x) for x in example]
-        self.verified = False
-        """Whether the recording was checked on a second, different sample (the first ``run`` does it)."""
-
-    def verify(self, sample: Sequence[float]) -> bool:
-        """Record ``sample`` too and check its graph is the recorded one (ops, edges, constants).
-
-        A per-sample function whose graph depends on the sample (a Python ``if`` on an input's
-        ``.data``, a label read with ``int(v.data)``) would be replayed with the first sample's
-        choices: this raises :class:`~autograd.compiled.TapeMismatchError` instead. ``nn.train``
-        verifies a second, different sample before trusting a recording."""
-        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
-        self.verified = True
-        return True
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
         """Replay forward and backward for every sample at once.
@@ -352,9 +335,7 @@ class BatchTape:
         xp = self.xp
         X = _as_matrix(self.np, batch, self.n_inputs)
         if not self.verified:
-            other = next((row for row in X.tolist() if row != self.example), None)
-            if other is not None:
-                self.verify(other)
+            self.verify_once(X.tolist())
         n = X.shape[0]
         if n == 0:
             raise ValueError("BatchTape.run needs at least one sample")
