@@ -150,6 +150,9 @@ class Plan:
         singles = [item for item in self.items if isinstance(item, Instruction)]
         used = {p for ins in singles for p in ins.inputs}
         self.params_used_one_by_one = sorted(p for p in used if p < n_params)
+        # parameters a replay reads as single values: by op-by-op instructions, watched, the loss
+        read = {*self.params_used_one_by_one, *program.watched, program.out}
+        self.params_read = sorted(p for p in read if p < n_params)
         self._show_rows(singles, program.watched)
 
     @staticmethod
@@ -327,22 +330,24 @@ class BatchTape(SampleRecording):
             param.grad = param.grad + g
         return loss
 
-    def run_values(self, batch: Sequence[Sequence[float]], values: Sequence[float],
+    def run_values(self, batch: Sequence[Sequence[float]] | Any, values: Sequence[float] | Any,
                    grad: float | None = None) -> tuple[float, Any]:
         """:meth:`run` on given parameter values, touching no Value: returns the mean loss (plus the
         regularizer) and every parameter's gradient as a NumPy float64 array. ``nn.train``
-        keeps a vectorised run's parameters in arrays this way between its steps."""
-        xp = self.xp
-        X = _as_matrix(self.np, batch, self.n_inputs)
+        keeps a vectorised run's parameters in arrays this way between its steps.
+
+        ``batch`` may be a list of rows or a 2-D NumPy array of shape ``(n, n_inputs)``, and
+        ``values`` a list of floats or a 1-D NumPy array (one entry per parameter): arrays are
+        used as they are, without a round trip through Python floats."""
+        xp, np = self.xp, self.np
+        X = _as_matrix(np, batch, self.n_inputs)
         if not self.verified:
             self.verify_once(X.tolist())
         n = X.shape[0]
         if n == 0:
             raise ValueError("BatchTape.run needs at least one sample")
-        if len(values) != len(self.params):
-            raise ValueError(f"BatchTape.run_values needs {len(self.params)} parameter values, got {len(values)}")
+        data = _as_vector(np, values, len(self.params))
         scale = 1.0 / n if grad is None else float(grad)
-        data = values if isinstance(values, list) else list(values)
         with xp.errstate():
             replay = _Replay(self, X, data)
             replay.forward()
@@ -350,11 +355,11 @@ class BatchTape(SampleRecording):
             loss = replay.loss()
             self.watched = replay.watched()
         if self.regularizer is not None:  # its compiled kernel, on the same parameter values
-            extra, extra_grads, _ = self.regularizer.compile()(data, 1.0)
+            extra, extra_grads, _ = self.regularizer.compile()(data.tolist(), 1.0)
             loss += extra
             if extra_grads:
                 totals += xp.asarray(extra_grads)
-        return loss, self.np.asarray(xp.to_numpy(totals), dtype=self.np.float64)
+        return loss, np.asarray(xp.to_numpy(totals), dtype=np.float64)
 
     def describe(self) -> str:
         """The replay plan, one line per step of the forward pass (backward runs it in reverse)::
@@ -379,9 +384,16 @@ class BatchTape(SampleRecording):
         return "\n".join(lines)
 
 
-def _as_matrix(np: Any, batch: Sequence[Sequence[float]], n_inputs: int) -> Any:
+def _as_matrix(np: Any, batch: Sequence[Sequence[float]] | Any, n_inputs: int) -> Any:
     """The batch as an (n, n_inputs) float64 NumPy matrix on the host (whatever the backend: it is
-    read from Python numbers), or a ValueError saying which row is wrong."""
+    read from Python numbers or a NumPy array), or a ValueError saying what is wrong."""
+    if isinstance(batch, np.ndarray):
+        if batch.ndim != 2 or batch.shape[1] != n_inputs:
+            raise ValueError(f"BatchTape.run expects a batch of shape (n, {n_inputs}), got an array of shape "
+                             f"{batch.shape}")
+        if batch.dtype.kind not in "fiub":
+            raise ValueError(f"BatchTape.run: the batch must hold numbers only, got an array of dtype {batch.dtype}")
+        return np.asarray(batch, dtype=np.float64)
     rows = list(batch)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
@@ -395,6 +407,18 @@ def _as_matrix(np: Any, batch: Sequence[Sequence[float]], n_inputs: int) -> Any:
     return X
 
 
+def _as_vector(np: Any, values: Sequence[float] | Any, n: int) -> Any:
+    """The parameter values as a 1-d float64 NumPy array of length ``n``, or a ValueError."""
+    try:
+        data = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"BatchTape.run_values: parameter values must be numbers ({e})") from None
+    if data.shape != (n,):
+        got = f"{data.shape[0]}" if data.ndim == 1 else f"an array of shape {data.shape}"
+        raise ValueError(f"BatchTape.run_values needs {n} parameter values, got {got}")
+    return data
+
+
 class _Replay:
     """One run of a plan over a batch: the forward values, what backward needs, the gradients.
 
@@ -402,7 +426,7 @@ class _Replay:
     arrays and tensors share: ``+ - * @``, ``.T``, slicing and indexing), so NumPy and PyTorch run
     this same code."""
 
-    def __init__(self, tape: BatchTape, X: Any, data: list[float]) -> None:
+    def __init__(self, tape: BatchTape, X: Any, data: Any) -> None:
         xp = tape.xp
         self.tape, self.xp, self.plan = tape, xp, tape.plan
         program = tape.program
@@ -412,7 +436,8 @@ class _Replay:
         if n_params:
             self.leaves[:n_params] = xp.asarray(data)
         self.vals: list[Any] = list(program.init)
-        self.vals[:n_params] = data
+        for i in self.plan.params_read:  # the rest are read from ``leaves`` by layer products
+            self.vals[i] = float(data[i])
         inputs = xp.asarray(X.T)  # (n_inputs, n), each input's row contiguous
         self.mats: list[Any] = [inputs] + [None] * (len(self.plan.groups) - 1)
         for j in range(tape.n_inputs):

@@ -210,6 +210,11 @@ def _numpy_for(params: Sequence[Value]) -> Any:
     return numpy
 
 
+def _floats(buffer: Any) -> list[Any]:
+    """A per-parameter buffer as a list of Python floats (array steps keep buffers as arrays)."""
+    return buffer if isinstance(buffer, list) else list(buffer.tolist())
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, L2 weight decay and Nesterov momentum.
 
@@ -238,7 +243,12 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov momentum needs momentum > 0")
         self.nesterov = bool(nesterov)
-        self._momentum_buffer: list[float | None] = [None] * len(self.params)
+        self._momentum_buffer: Any = [None] * len(self.params)  # or a NumPy array between array steps
+
+    def step(self) -> None:
+        """Apply one update to every parameter from its current ``.grad``."""
+        self._momentum_buffer = _floats(self._momentum_buffer)
+        super().step()
 
     def _update(self, i: int, p: Value, lr: float) -> None:
         g = p.grad
@@ -254,15 +264,19 @@ class SGD(Optimizer):
     def step_arrays(self, np: Any, data: Any, grads: Any) -> Any:
         """:meth:`step` on arrays: the same operations, so the same floats."""
         buffers = self._momentum_buffer
-        if self.momentum and any(b is None for b in buffers) and not all(b is None for b in buffers):
+        started = isinstance(buffers, np.ndarray) or buffers[0] is not None
+        if self.momentum and not isinstance(buffers, np.ndarray) and any(b is None for b in buffers) and started:
             return None  # a half-started momentum state: only the loop handles it
         lr = self.current_lr()
         g = grads
         if self.weight_decay:
             g = g + self.weight_decay * data
         if self.momentum:
-            buf = g if buffers[0] is None else np.array(buffers, dtype=np.float64) * self.momentum + g
-            self._momentum_buffer = buf.tolist()
+            if started:
+                buf = np.asarray(buffers, dtype=np.float64) * self.momentum + g
+            else:
+                buf = np.array(g, dtype=np.float64)
+            self._momentum_buffer = buf  # kept as an array between array steps
             g = g + self.momentum * buf if self.nesterov else buf
         self.steps += 1
         return data + -lr * g
@@ -272,7 +286,7 @@ class SGD(Optimizer):
         return {"lr": lr, "momentum": self.momentum, "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
     def _state(self) -> dict[str, list[float]]:
-        return {"momentum_buffer": list(self._momentum_buffer)}  # type: ignore[arg-type]
+        return {"momentum_buffer": _floats(self._momentum_buffer)}
 
 
 class Adam(Optimizer):
@@ -302,8 +316,9 @@ class Adam(Optimizer):
         self.betas = (b1, b2)
         self.eps = _real("eps", eps)
         self.weight_decay = _real("weight_decay", weight_decay)
-        self._exp_avg: list[float] = [0.0] * len(self.params)
-        self._exp_avg_sq: list[float] = [0.0] * len(self.params)
+        # lists of floats, or NumPy arrays between array steps (``step_arrays``)
+        self._exp_avg: Any = [0.0] * len(self.params)
+        self._exp_avg_sq: Any = [0.0] * len(self.params)
 
     def step(self) -> None:
         """One Adam update of every parameter (bias-corrected)."""
@@ -321,6 +336,7 @@ class Adam(Optimizer):
             for p, d in zip(params, data.tolist()):
                 p.data = d
             return
+        self._exp_avg, self._exp_avg_sq = _floats(self._exp_avg), _floats(self._exp_avg_sq)
         for i, p in enumerate(self.params):
             g = p.grad
             if self.weight_decay:
@@ -350,20 +366,31 @@ class Adam(Optimizer):
                 data = data * (1.0 - lr * self.weight_decay)
             else:
                 g = g + self.weight_decay * data
-        m = np.array(self._exp_avg, dtype=np.float64)
-        m = m + (g - m) * (1.0 - b1)
-        v = np.array(self._exp_avg_sq, dtype=np.float64) * b2 + (1.0 - b2) * g * g
-        self._exp_avg = m.tolist()
-        self._exp_avg_sq = v.tolist()
+        # in place on the buffers (kept as arrays between array steps), each operation as in step()
+        m = np.array(self._exp_avg, dtype=np.float64) if isinstance(self._exp_avg, list) else self._exp_avg
+        v = np.array(self._exp_avg_sq, dtype=np.float64) if isinstance(self._exp_avg_sq, list) else self._exp_avg_sq
+        work = np.subtract(g, m)
+        work *= 1.0 - b1
+        m += work  # m + (g - m) * (1 - b1)
+        np.multiply(1.0 - b2, g, out=work)
+        work *= g
+        v *= b2
+        v += work  # v * b2 + (1 - b2) * g * g
+        self._exp_avg, self._exp_avg_sq = m, v
         self.steps = t
-        return data + -step_size * (m / (np.sqrt(v) / bc2_sqrt + self.eps))
+        np.sqrt(v, out=work)
+        work /= bc2_sqrt
+        work += self.eps
+        np.divide(m, work, out=work)
+        work *= -step_size
+        return data + work  # data + -step_size * (m / (sqrt(v) / sqrt(1 - b2**t) + eps))
 
     def _hyper(self) -> dict[str, Any]:
         lr = self.lr if not callable(self.lr) else None
         return {"lr": lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
 
     def _state(self) -> dict[str, list[float]]:
-        return {"exp_avg": list(self._exp_avg), "exp_avg_sq": list(self._exp_avg_sq)}
+        return {"exp_avg": _floats(self._exp_avg), "exp_avg_sq": _floats(self._exp_avg_sq)}
 
 
 class AdamW(Adam):

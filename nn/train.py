@@ -237,13 +237,13 @@ def train(
     replay = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device, dtype=dtype)
               if (compiled or vectorized) else None)
     history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled")
-    arrays = _ArraySteps.start(replay, opt, params) if vectorized else None
+    arrays = _ArraySteps.start(replay, opt, params, rows) if vectorized else None
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
             yb = y if idx is None else [y[i] for i in idx]
             lr = opt.current_lr()
             if arrays is not None:  # values and gradients stay arrays between replay and optimizer
-                value = arrays.step(rows if idx is None else [rows[i] for i in idx])
+                value = arrays.step(idx)
                 acc = arrays.accuracy(yb, LOSSES[loss].multiclass)
                 if _record(history, k, value, acc, lr, on_step):
                     break
@@ -304,21 +304,23 @@ class _ArraySteps:
     step. The model's Values get their new data after every step (so the model is always
     current) and, at the end, the last step's gradients (as ``zero_grad`` + ``backward`` leave them)."""
 
-    def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value]) -> None:
+    def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value], rows: list[list[float]]) -> None:
         self.np, self.tape, self.opt, self.params = np, tape, opt, params
         self.values = np.array([p.data for p in params], dtype=np.float64)
+        self.rows = np.array(rows, dtype=np.float64)  # every sample's inputs and target, once
         self.grads: Any = None
 
     @classmethod
-    def start(cls, tape: Any, opt: Optimizer, params: list[Value]) -> _ArraySteps | None:
+    def start(cls, tape: Any, opt: Optimizer, params: list[Value], rows: list[list[float]]) -> _ArraySteps | None:
         """Array steps if the optimizer has an array form (``step_arrays``), else None."""
         import numpy as np
 
         probe = type(opt).step_arrays is not Optimizer.step_arrays
-        return cls(np, tape, opt, params) if probe else None
+        return cls(np, tape, opt, params, rows) if probe else None
 
-    def step(self, batch: list[list[float]]) -> float:
-        loss, grads = self.tape.run_values(batch, self.values.tolist())
+    def step(self, idx: list[int] | None) -> float:
+        """One step on the rows at ``idx`` (None: every row)."""
+        loss, grads = self.tape.run_values(self.rows if idx is None else self.rows[idx], self.values)
         values = self.opt.step_arrays(self.np, self.values, grads)
         if values is None:  # e.g. SGD with a half-started momentum state: go through the Values
             for p, g in zip(self.params, grads.tolist()):

@@ -215,6 +215,38 @@ def test_bad_batches_are_refused() -> None:
         tape.run([["x"]])  # type: ignore[list-item]
 
 
+def test_run_values_takes_numpy_arrays_as_they_are_and_refuses_bad_ones() -> None:
+    """nn.train passes its rows and parameter values as NumPy arrays; they give the list path's
+    numbers, and arrays of the wrong shape or kind get an error naming what was expected."""
+    model = MLP(3, [4, 2], seed=1)
+    params = model.parameters()
+
+    def per_sample(v: list[Value]) -> Value:
+        a, b = model(v[:3])  # type: ignore[misc]
+        return (a - v[3]) ** 2 + b.tanh()
+
+    rows = [[0.1, -0.2, 0.3, 1.0], [0.5, 0.4, -0.9, -1.0], [2.0, 0.0, 1.0, 0.5]]
+    tape = BatchTape(per_sample, params, example=rows[0])
+    values = [p.data * 1.5 for p in params]  # not the Values' own data: run_values must use these
+    loss, grads = tape.run_values(rows, values)
+    loss_a, grads_a = tape.run_values(np.array(rows), np.array(values))
+    assert loss_a == loss and grads_a.tolist() == grads.tolist()
+    loss_i, _ = tape.run_values(np.array([[1, 2, 3, 4]]), np.array(values))  # integers are numbers too
+    assert loss_i == tape.run_values([[1.0, 2.0, 3.0, 4.0]], values)[0]
+    with pytest.raises(ValueError, match=r"batch of shape \(n, 4\), got an array of shape \(3, 3\)"):
+        tape.run_values(np.array(rows)[:, :3], values)
+    with pytest.raises(ValueError, match=r"batch of shape \(n, 4\), got an array of shape \(4,\)"):
+        tape.run_values(np.array(rows[0]), values)
+    with pytest.raises(ValueError, match="numbers only, got an array of dtype <U"):
+        tape.run_values(np.array([["a", "b", "c", "d"]]), values)
+    with pytest.raises(ValueError, match=f"needs {len(params)} parameter values, got {len(params) - 1}"):
+        tape.run_values(rows, np.array(values[1:]))
+    with pytest.raises(ValueError, match=r"parameter values, got an array of shape \(2, "):
+        tape.run_values(rows, np.array([values, values]))
+    with pytest.raises(ValueError, match="parameter values must be numbers"):
+        tape.run_values(rows, ["x"] * len(params))
+
+
 @pytest.mark.parametrize("tape_class", ["BatchTape", "SampleTape"])
 def test_a_per_sample_graph_that_depends_on_the_sample_is_refused_not_replayed_wrong(tape_class: str) -> None:
     """A Python if on an input's data, or a label read with int(v.data): the recording would
