@@ -17,6 +17,7 @@ them (``sum``, ``mean``), scatters (``add_at``) and hands results back (``tolist
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -123,6 +124,28 @@ class NumpyNamespace:
         shift = np.where(finite, m, 0.0)
         out = shift + np.log(np.sum(np.exp(stacked - shift), axis=0))
         return np.where(finite, out, m)  # all -inf: -inf; an inf: inf; a nan: nan (max keeps it)
+
+    def softmax_rows(self, xs: Any, out: Any) -> Any:
+        """``exp(x - out)`` for each of ``xs`` (``out`` their logsumexp), as the rows of one array:
+        logsumexp's partials in one operation."""
+        np = self.np
+        return np.exp(np.stack(np.broadcast_arrays(*xs, out)[:-1]) - out)
+
+    def select(self, index: Any, values: Any) -> Any:
+        """``values[index]`` entry by entry; nan where the index is not an integer in
+        ``[0, len(values))``."""
+        np = self.np
+        index, *picked = np.broadcast_arrays(index, *values)
+        stacked = np.stack(picked, dtype=np.result_type(*values))
+        valid = (index >= 0) & (index < len(values)) & (index == np.floor(index))
+        at = np.where(valid, index, 0).astype(np.intp)
+        return np.where(valid, np.take_along_axis(stacked, at[None], axis=0)[0], np.nan)
+
+    def one_hot(self, index: Any, k: int) -> Any:
+        """Rows ``i < k`` of 1.0 where ``index == i``, else 0.0: select's partials in one array."""
+        np = self.np
+        dtype = index.dtype if np.issubdtype(index.dtype, np.floating) else np.float64
+        return (index == np.arange(k).reshape((k,) + (1,) * index.ndim)).astype(dtype)
 
     def elementwise(self, f: Any, *xs: Any) -> Any:
         """``f`` (a function of floats) applied entry by entry, broadcasting ``xs``."""
@@ -304,6 +327,32 @@ class TorchNamespace:
         shift = torch.where(finite, m, 0.0)
         out = shift + torch.log(torch.sum(torch.exp(stacked - shift), dim=0))
         return torch.where(finite, out, m)  # all -inf: -inf; an inf: inf; a nan: nan
+
+    def _tensors(self, xs: Any) -> list[Any]:
+        like = next(x for x in xs if isinstance(x, self.torch.Tensor))
+        return [x if isinstance(x, self.torch.Tensor) else self._tensor_like(x, like) for x in xs]
+
+    def softmax_rows(self, xs: Any, out: Any) -> Any:
+        """``exp(x - out)`` for each of ``xs`` (``out`` their logsumexp), as the rows of one tensor."""
+        torch = self.torch
+        return torch.exp(torch.stack(torch.broadcast_tensors(*self._tensors([*xs, out]))[:-1]) - out)
+
+    def select(self, index: Any, values: Any) -> Any:
+        """``values[index]`` entry by entry; nan where the index is not an integer in
+        ``[0, len(values))``."""
+        torch = self.torch
+        index, *picked = torch.broadcast_tensors(*self._tensors([index, *values]))
+        stacked = torch.stack(picked)
+        valid = (index >= 0) & (index < len(values)) & (index == torch.floor(index))
+        at = torch.where(valid, index, 0).long()
+        return torch.where(valid, torch.gather(stacked, 0, at[None])[0], math.nan)
+
+    def one_hot(self, index: Any, k: int) -> Any:
+        """Rows ``i < k`` of 1.0 where ``index == i``, else 0.0: select's partials in one tensor."""
+        torch = self.torch
+        dtype = index.dtype if index.is_floating_point() else self.float_type
+        rows = torch.arange(k, device=index.device).reshape((k,) + (1,) * index.dim())
+        return (index == rows).to(dtype)
 
     def elementwise(self, f: Any, *xs: Any) -> Any:
         """``f`` (a function of floats) applied entry by entry on the host, broadcasting ``xs``;

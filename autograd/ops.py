@@ -601,14 +601,22 @@ def _logsumexp(*xs: float) -> float:
     return m + math.log(total)
 
 
+def _namespace(xs: tuple[Any, ...]) -> Any:
+    """The array namespace of the first array among ``xs``."""
+    return next(ns for ns in map(namespace_of, xs) if ns is not None)
+
+
 def _logsumexp_array(*xs: Any) -> Any:
-    ns = next(namespace_of(x) for x in xs if namespace_of(x) is not None)
-    return ns.logsumexp(xs)
+    return _namespace(xs).logsumexp(xs)
+
+
+def _logsumexp_array_grads(*xs_out: Any) -> tuple[Any, ...]:
+    return tuple(_namespace(xs_out).softmax_rows(xs_out[:-1], xs_out[-1]))  # exp(x_i - out), rows of one array
 
 
 LOGSUMEXP = register(Primitive(
     "logsumexp", _logsumexp, lambda *xs_out: tuple(exp(x - xs_out[-1]) for x in xs_out[:-1]), arity=None,
-    array_forward=_logsumexp_array,
+    array_forward=_logsumexp_array, array_local_grads=_logsumexp_array_grads,
     sympy=lambda *xs: _sympy().log(sum(_sympy().exp(x) for x in xs)),
 ))
 
@@ -627,16 +635,11 @@ def _select_partials(index: Any, *values_out: Any) -> tuple[Any, ...]:
     if isinstance(index, float) or namespace_of(index) is None:  # a float or a Value
         at = index if isinstance(index, float) else index.data
         return (0.0, *(1.0 if at == i else 0.0 for i in range(k)))
-    ns = namespace_of(index)
-    return (0.0, *(ns.where(index == i, 1.0, 0.0) for i in range(k)))
+    return (0.0, *namespace_of(index).one_hot(index, k))  # rows of one array
 
 
 def _select_array(index: Any, *values: Any) -> Any:
-    ns = next(namespace_of(x) for x in (index, *values) if namespace_of(x) is not None)
-    out = values[0] * (index == 0)
-    for i in range(1, len(values)):
-        out = ns.where(index == i, values[i], out)
-    return ns.where((index >= 0) & (index < len(values)) & (index == ns.floor(index)), out, NAN)
+    return _namespace((index, *values)).select(index, values)
 
 
 SELECT = register(Primitive(

@@ -153,6 +153,13 @@ class Plan:
         # parameters a replay reads as single values: by op-by-op instructions, watched, the loss
         read = {*self.params_used_one_by_one, *program.watched, program.out}
         self.params_read = sorted(p for p in read if p < n_params)
+        # an op-by-op instruction's inputs that are consecutive rows of a group's matrix (a
+        # logsumexp over a layer's outputs): backward adds their gradients as one block
+        self.row_runs: dict[int, list[tuple[int, int, RowSlice]]] = {}
+        for ins in singles:
+            runs = self._row_runs(ins.inputs)
+            if runs:
+                self.row_runs[ins.out] = runs
         self._show_rows(singles, program.watched)
 
     @staticmethod
@@ -202,6 +209,23 @@ class Plan:
         if first is not None and all(loc == (first[0], first[1] + i) for i, loc in enumerate(located)):
             return RowSlice(first[0], first[1], first[1] + len(slots))
         return Stacked(tuple(slots))
+
+    def _row_runs(self, inputs: tuple[int, ...]) -> list[tuple[int, int, RowSlice]]:
+        """``(a, b, rows)``: ``inputs[a:b]`` (two or more) are the consecutive ``rows`` of a
+        computed group, every one taking a gradient."""
+        runs: list[tuple[int, int, RowSlice]] = []
+        a = 0
+        while a < len(inputs):
+            first = self.where.get(inputs[a])
+            b = a + 1
+            if first is not None and first[0] != 0 and self.needs[inputs[a]]:
+                while (b < len(inputs) and self.needs[inputs[b]]
+                       and self.where.get(inputs[b]) == (first[0], first[1] + b - a)):
+                    b += 1
+                if b - a > 1:
+                    runs.append((a, b, RowSlice(first[0], first[1], first[1] + b - a)))
+            a = b
+        return runs
 
     def _show_rows(self, singles: list[Instruction], watched: list[int]) -> None:
         """Rows of group matrices needed as arrays: by an op-by-op instruction, a stacked read, or
@@ -512,6 +536,22 @@ class _Replay:
             for i, slot in enumerate(read.slots):
                 self._add(slot, contribution[i])
 
+    def _back_instruction(self, ins: Instruction, saved: tuple[Any, ...]) -> None:
+        """Gradients of one op-by-op instruction's inputs: slot by slot, or a block of rows at once
+        for inputs that are consecutive rows of a group (when their partials are alike arrays)."""
+        g, xp = self.grads[ins.out], self.xp
+        done = 0
+        for a, b, rows in self.plan.row_runs.get(ins.out, ()):
+            locals_ = saved[a:b]
+            if not all(getattr(local, "ndim", 0) == 1 for local in locals_):
+                continue  # a float partial among them: slot by slot below
+            for slot, local in zip(ins.inputs[done:a], saved[done:a]):
+                self._add(slot, local * g)
+            self._grad_rows(rows.group)[rows.start:rows.stop] += xp.stack(locals_) * g
+            done = b
+        for slot, local in zip(ins.inputs[done:], saved[done:]):
+            self._add(slot, local * g)
+
     def backward(self, scale: float) -> Any:
         """Each parameter's gradient, ``scale`` times d(sum of losses)/d p, as an array."""
         xp, plan, indices = self.xp, self.plan, self.tape._indices
@@ -526,9 +566,7 @@ class _Replay:
         for item, saved in zip(reversed(plan.items), reversed(self.saved)):
             if isinstance(item, Instruction):
                 if plan.needs[item.out]:
-                    g = self.grads[item.out]
-                    for slot, local in zip(item.inputs, saved):
-                        self._add(slot, local * g)
+                    self._back_instruction(item, saved)
                 continue
             G = self.gmats[item.gid]
             if G is None:  # no gradient reaches this group (it leads to no parameter)

@@ -279,6 +279,22 @@ def test_torch_namespace_kinks_where_power_and_logsumexp_match_numpy() -> None:
         assert tns.elementwise(math.hypot, t[2:5].float(), 1.0).dtype == torch.float32
 
 
+def test_torch_select_one_hot_and_softmax_rows_match_numpy() -> None:
+    tns, nns = arrays.make_namespace("torch"), arrays.numpy_namespace()
+    index = [0.0, 1.0, 2.0, -1.0, 3.0, 1.5, math.nan, math.inf, 2.0]
+    a = [1.0, -math.inf, math.nan, 4.0, 5.0, 6.0, 7.0, 8.0, math.inf]
+    ti, ta = torch.tensor(index, dtype=torch.float64), torch.tensor(a, dtype=torch.float64)
+    ni, na = np.array(index), np.array(a)
+    with np.errstate(all="ignore"):
+        _same_entries(tns.select(ti, [ta, 0.5, -ta]), nns.select(ni, [na, 0.5, -na]))
+        _same_entries(tns.one_hot(ti, 3), nns.one_hot(ni, 3))
+        lse = nns.logsumexp([na, 0.5, -na])
+        _same_entries(tns.softmax_rows([ta, 0.5, -ta], torch.from_numpy(lse)), nns.softmax_rows([na, 0.5, -na], lse))
+    assert tns.select(ti.float(), [ta.float(), 0.5]).dtype == torch.float32
+    assert tns.one_hot(ti.float(), 3).dtype == torch.float32
+    assert tns.one_hot(torch.tensor([1, 0]), 2).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
 def test_tensors_find_their_namespace() -> None:
     t = torch.zeros(2, dtype=torch.float64)
     assert arrays.namespace_of(t) is arrays.torch_namespace()

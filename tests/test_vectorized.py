@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 
@@ -312,6 +313,59 @@ def test_nn_train_vectorized_cross_entropy_follows_the_graph_path(batch_size: in
     assert fast.accuracy == plain.accuracy
     for p, q in zip(a.parameters(), b.parameters()):
         assert q.data == pytest.approx(p.data, rel=1e-9, abs=1e-12)
+
+
+def test_logsumexp_and_select_over_layer_rows_take_their_gradients_as_blocks_equal_to_the_scalar_path() -> None:
+    """Inputs of an op-by-op instruction that are consecutive rows of a layer (cross-entropy's
+    logsumexp and select over the logits) get their gradients in one block; runs broken by a
+    parameter, a repeated row, an input or a constant must still give the scalar path's numbers."""
+    from autograd import logsumexp, select
+
+    model = MLP(3, [5, 4], seed=7)
+    c = Value(0.25)  # a parameter, not a row of any layer
+    params = [*model.parameters(), c]
+
+    def per_sample(v: list[Value]) -> Value:
+        o: list[Value] = model(v[:3])  # type: ignore[assignment]
+        lse = logsumexp([o[0], o[1], c, o[1], o[2], o[3], v[0], 3.0, o[2], o[3]])
+        return lse - select(v[3], o) + select(v[3], [c, o[2], o[3], 2.0]) * select(v[3], [o[3], o[2], o[1], o[0]])
+
+    rows = [[0.5, -1.0, 2.0, 3.0], [0.1, 0.2, 0.3, 0.0], [-2.0, 1.5, 0.0, 1.0], [1.0, 1.0, -1.0, 2.0]]
+    tape = BatchTape(per_sample, params, example=rows[0])
+    runs = sorted(tuple(r[:2]) for rs in tape.plan.row_runs.values() for r in rs)
+    # logsumexp: o0-o1, o1-o3, o2-o3; select(v3, o): o0-o3; select(v3, [c, o2, o3, 2]): o2-o3; reversed: none
+    assert runs == [(0, 2), (1, 5), (2, 4), (3, 6), (8, 10)]
+    _assert_batch_equals_scalar_path(per_sample, params, rows)
+
+
+def test_numpy_select_one_hot_and_softmax_rows_equal_the_float_rules_entry_by_entry() -> None:
+    """The array forms of select (its value and partials) and of logsumexp's partials, on edge
+    indices and values, against the op records' float rules; float32 stays float32."""
+    from autograd.arrays import numpy_namespace
+    from autograd.ops import LOGSUMEXP, SELECT
+
+    ns = numpy_namespace()
+    index = np.array([0.0, 1.0, 2.0, -0.0, -1.0, 3.0, 1.5, math.nan, math.inf, -math.inf, 2.0])
+    a = np.array([1.0, -math.inf, math.nan, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, math.inf])
+    b = -a
+    values = [a, 0.5, b]  # a float among the arrays
+    with np.errstate(all="ignore"):
+        picked = ns.select(index, values)
+        hot = ns.one_hot(index, 3)
+        lse = ns.logsumexp([a, 0.5, b])
+        soft = ns.softmax_rows([a, 0.5, b], lse)
+    assert hot.shape == (3, len(index)) and soft.shape == (3, len(index))
+    for j, i in enumerate(index.tolist()):
+        row = [a.tolist()[j], 0.5, b.tolist()[j]]  # Python floats: the float rules' IEEE results
+        want = SELECT.forward(i, *row)
+        assert picked[j] == want or (math.isnan(picked[j]) and math.isnan(want)), (i, picked[j], want)
+        assert hot[:, j].tolist() == list(SELECT.local_grads(i, *row, want)[1:])
+        partials = LOGSUMEXP.local_grads(*row, LOGSUMEXP.forward(*row))
+        assert all(_close(x, y) for x, y in zip(soft[:, j].tolist(), partials)), (soft[:, j], partials)
+    index32, a32 = index.astype(np.float32), a.astype(np.float32)
+    assert ns.select(index32, [a32, 0.5, a32]).dtype == np.float32
+    assert ns.one_hot(index32, 3).dtype == np.float32
+    assert ns.one_hot(np.array([1, 0]), 2).tolist() == [[0.0, 1.0], [1.0, 0.0]]  # integer labels too
 
 
 def test_nn_train_vectorized_refuses_what_it_cannot_record() -> None:
