@@ -106,7 +106,11 @@ class Optimizer:
     def step_arrays(self, np: Any, data: Any, grads: Any) -> Any:
         """One update on NumPy arrays of the parameters' values and gradients (in ``params``
         order), without touching the Values: returns the new values, or None when this optimizer
-        has no array form (then call :meth:`step`). The same floats as :meth:`step`."""
+        has no array form (then call :meth:`step`). The same floats as :meth:`step`.
+
+        Between array steps an optimizer keeps its per-parameter buffers (momentum, Adam's moments)
+        as NumPy arrays, updated in place; :meth:`step` and :meth:`state_dict` turn them back into
+        lists of floats, so mixing the two forms and saving state give the loop's numbers."""
         return None
 
     def _hyper(self) -> dict[str, Any]:

@@ -301,7 +301,8 @@ class _ArraySteps:
     """Vectorised steps with the parameters' values and gradients kept as NumPy arrays between the
     replay (``BatchTape.run_values``) and the optimizer (``Optimizer.step_arrays``): the same
     floats as going through every Value, without thousands of attribute reads and writes per
-    step. The model's Values get their new data after every step (so the model is always
+    step. The rows are one NumPy matrix, indexed per batch; the optimizer keeps its buffers as
+    arrays. The model's Values get their new data after every step (so the model is always
     current) and, at the end, the last step's gradients (as ``zero_grad`` + ``backward`` leave them)."""
 
     def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value], rows: list[list[float]]) -> None:
