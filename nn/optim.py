@@ -268,8 +268,8 @@ class SGD(Optimizer):
     def step_arrays(self, np: Any, data: Any, grads: Any) -> Any:
         """:meth:`step` on arrays: the same operations, so the same floats."""
         buffers = self._momentum_buffer
-        started = isinstance(buffers, np.ndarray) or buffers[0] is not None
-        if self.momentum and not isinstance(buffers, np.ndarray) and any(b is None for b in buffers) and started:
+        started = isinstance(buffers, np.ndarray) or any(b is not None for b in buffers)
+        if self.momentum and started and not isinstance(buffers, np.ndarray) and any(b is None for b in buffers):
             return None  # a half-started momentum state: only the loop handles it
         lr = self.current_lr()
         g = grads

@@ -243,3 +243,23 @@ def test_array_steps_mixed_with_loop_steps_and_saved_state_give_the_floats_of_lo
             mixed.load_state_dict(state)
         assert [repr(q.data) for q in qs] == [repr(p.data) for p in ps]
     assert mixed.state_dict() == loop.state_dict()
+
+
+def test_sgd_array_step_hands_a_half_started_momentum_state_back_to_the_loop() -> None:
+    """A loaded state whose momentum buffer is set for some parameters only (None elsewhere) has
+    no array form: step_arrays returns None and changes nothing; the loop step then applies it."""
+    import numpy as np
+
+    ps = [Value(1.0), Value(2.0), Value(3.0)]
+    opt = SGD(ps, lr=0.1, momentum=0.9)
+    state = opt.state_dict()
+    state["state"]["momentum_buffer"] = [None, 0.5, None]
+    opt.load_state_dict(state)
+    assert opt.step_arrays(np, np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0])) is None
+    assert opt.steps == 0 and opt.state_dict()["state"]["momentum_buffer"] == [None, 0.5, None]
+    for p in ps:
+        p.grad = 1.0
+    opt.step()
+    assert [p.data for p in ps] == [1.0 + -0.1 * 1.0, 2.0 + -0.1 * (0.5 * 0.9 + 1.0), 3.0 + -0.1 * 1.0]
+    data = opt.step_arrays(np, np.array([p.data for p in ps]), np.array([1.0, 1.0, 1.0]))  # all started now
+    assert data is not None and opt.steps == 2
