@@ -319,9 +319,7 @@ class TorchNamespace:
     def logsumexp(self, xs: Any) -> Any:
         """``log(sum(exp(x)))`` over the tensors ``xs`` entry by entry, shifted by their max."""
         torch = self.torch
-        like = next(x for x in xs if isinstance(x, torch.Tensor))
-        tensors = [x if isinstance(x, torch.Tensor) else self._tensor_like(x, like) for x in xs]
-        stacked = torch.stack(torch.broadcast_tensors(*tensors))
+        stacked = torch.stack(torch.broadcast_tensors(*self._tensors(xs)))
         m = torch.amax(stacked, dim=0)  # keeps nan
         finite = torch.isfinite(m)
         shift = torch.where(finite, m, 0.0)
@@ -329,6 +327,7 @@ class TorchNamespace:
         return torch.where(finite, out, m)  # all -inf: -inf; an inf: inf; a nan: nan
 
     def _tensors(self, xs: Any) -> list[Any]:
+        """``xs`` with numbers as 0-d tensors like the first tensor among them."""
         like = next(x for x in xs if isinstance(x, self.torch.Tensor))
         return [x if isinstance(x, self.torch.Tensor) else self._tensor_like(x, like) for x in xs]
 

@@ -216,7 +216,10 @@ def _numpy_for(params: Sequence[Value]) -> Any:
 
 def _floats(buffer: Any) -> list[Any]:
     """A per-parameter buffer as a list of Python floats (array steps keep buffers as arrays)."""
-    return buffer if isinstance(buffer, list) else list(buffer.tolist())
+    if isinstance(buffer, list):
+        return buffer
+    floats: list[Any] = buffer.tolist()
+    return floats
 
 
 class SGD(Optimizer):
@@ -371,8 +374,8 @@ class Adam(Optimizer):
             else:
                 g = g + self.weight_decay * data
         # in place on the buffers (kept as arrays between array steps), each operation as in step()
-        m = np.array(self._exp_avg, dtype=np.float64) if isinstance(self._exp_avg, list) else self._exp_avg
-        v = np.array(self._exp_avg_sq, dtype=np.float64) if isinstance(self._exp_avg_sq, list) else self._exp_avg_sq
+        m = np.asarray(self._exp_avg, dtype=np.float64)  # a list becomes a new array; an array is ours already
+        v = np.asarray(self._exp_avg_sq, dtype=np.float64)
         work = np.subtract(g, m)
         work *= 1.0 - b1
         m += work  # m + (g - m) * (1 - b1)
