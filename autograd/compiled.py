@@ -16,11 +16,14 @@ Each op is replayed with exactly the arithmetic its ``Value`` method uses, in th
 interprets the instruction list; from the second, a tape of reasonable size runs as one generated
 Python function (``autograd.codegen``; ``tape.source`` shows it), about three times faster.
 
-What a tape cannot see is Python code around the ops: a plain number computed from ``.data`` (a
-label, ``max(z.data ...)``) is baked in as a constant, and an ``if`` on ``.data`` is frozen the
-way it went when recording. ``tape.verify()`` re-runs the function and raises
-:class:`TapeMismatchError` if the fresh graph differs in any op, edge or constant; ``nn.train``
-does this once after the first update and falls back to building graphs if it fails.
+What a tape cannot rerun is Python code around the ops: a plain number computed from ``.data``
+(a label, ``max(z.data ...)``) would be baked in as a constant, and an ``if`` on ``.data`` frozen
+the way it went when recording. So while it records, a tape watches for such **data reads**
+(``autograd.reads``: ``.data``, ``bool()``, comparisons and ``detach()`` of any Value, by code
+outside the engine) and refuses the function with :class:`TapeMismatchError`, naming the line,
+unless ``allow_data_reads=True`` says the reads only log. ``tape.verify()`` re-runs the function
+and raises if the fresh graph differs in any op (the op's record itself: an op redefined with
+``define_op`` since), edge or constant; a replay refuses to run once an op it uses was redefined.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 
+from autograd import ops
 from autograd.codegen import BatchKernel, Kernel, compile_kernel, release_source
+from autograd.reads import watch_reads
 from autograd.tape import Program, interpret, record
 from autograd.value import Value
 
@@ -45,9 +50,19 @@ class TapeMismatchError(RuntimeError):
     """A fresh trace of the function no longer matches the recorded tape."""
 
 
-def trace(fn: LossFn, params: Sequence[Value], inputs: Sequence[Value] = ()) -> Program:
-    """Run ``fn`` and record the program of the graph it returns (see ``Tape``)."""
-    result = fn()
+def trace(fn: LossFn, params: Sequence[Value], inputs: Sequence[Value] = (), *,
+          allow_data_reads: bool = False, what: str = "the recorded function") -> Program:
+    """Run ``fn`` and record the program of the graph it returns (see ``Tape``).
+
+    Raises :class:`TapeMismatchError` if ``fn`` reads a number of the graph in Python (a data
+    read, see ``autograd.reads``), unless ``allow_data_reads``."""
+    if allow_data_reads:
+        result = fn()
+    else:
+        with watch_reads(params, inputs) as reads:
+            result = fn()
+        if reads:
+            raise TapeMismatchError(reads.message(what))
     if isinstance(result, Value):
         return record(result, [], params, inputs)
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Value):
@@ -61,16 +76,44 @@ def trace(fn: LossFn, params: Sequence[Value], inputs: Sequence[Value] = ()) -> 
 PerSample = Callable[[list[Value]], "Value | tuple[Value, Sequence[Value]]"]
 
 
-def trace_sample(per_sample: PerSample, params: Sequence[Value], example: Sequence[float]) -> Program:
+def trace_sample(per_sample: PerSample, params: Sequence[Value], example: Sequence[float], *,
+                 allow_data_reads: bool = False) -> Program:
     """Record one sample's program: ``per_sample`` applied to input Values holding ``example``."""
     if isinstance(example, (str, bytes)) or not hasattr(example, "__len__"):
         raise TypeError(f"example must be a list of numbers (one sample's inputs), got {type(example).__name__}")
     inputs = [Value(x) for x in example]
-    return trace(lambda: per_sample(inputs), params, inputs)
+    return trace(lambda: per_sample(inputs), params, inputs, allow_data_reads=allow_data_reads,
+                 what="the per-sample function")
+
+
+def check_ops_current(program: Program) -> None:
+    """Raise :class:`TapeMismatchError` if an op of ``program`` was redefined since it was recorded
+    (``define_op`` with the same name): replaying the old rule would answer for another function."""
+    for ins in program.code:
+        prim = ins.primitive
+        if ops.REGISTRY.get(prim.name) is not prim:
+            raise TapeMismatchError(f"op {prim.name!r} was redefined (define_op) after this tape was recorded; "
+                                    "record a new tape to use the new definition")
+
+
+class _OpsWatch:
+    """Checks a program's ops are still the registry's, cheaply: only when the registry changed."""
+
+    __slots__ = ("generation",)
+
+    def __init__(self) -> None:
+        self.generation = ops.generation()
+
+    def check(self, program: Program) -> None:
+        now = ops.generation()
+        if now != self.generation:
+            check_ops_current(program)
+            self.generation = now
 
 
 def check_same_program(recorded: Program, fresh: Program, what: str) -> None:
     """Raise :class:`TapeMismatchError` saying where ``fresh`` differs from ``recorded``."""
+    check_ops_current(recorded)
     if len(fresh.code) != len(recorded.code):
         raise TapeMismatchError(
             f"{what} now builds {len(fresh.code)} ops, the tape has {len(recorded.code)}: its graph "
@@ -94,6 +137,9 @@ class Tape:
             where ``watched`` are Values whose replayed data you want back (e.g. scores).
         params: the leaves whose values change between runs (``model.parameters()``); every
             other leaf of the graph is a constant baked into the tape.
+        allow_data_reads: record ``fn`` even if it reads numbers of the graph in Python (see
+            ``autograd.reads``): say so only for reads that log or print, never for ones that
+            decide what the graph is. By default such a read raises :class:`TapeMismatchError`.
         codegen: turn the tape into one generated Python function (``autograd.codegen``), about
             3x faster per run than interpreting it, at a one-time cost of roughly 10 us and a few
             KB of compiler memory per edge. ``None`` (the default) compiles at the second
@@ -105,7 +151,8 @@ class Tape:
     ``tape.source`` holds the generated code (tracebacks and debuggers show it).
     """
 
-    def __init__(self, fn: LossFn, params: Sequence[Value], *, codegen: bool | None = None) -> None:
+    def __init__(self, fn: LossFn, params: Sequence[Value], *, codegen: bool | None = None,
+                 allow_data_reads: bool = False) -> None:
         if codegen not in (None, True, False):
             raise TypeError(f"Tape codegen must be True, False or None, got {codegen!r}")
         self.fn = fn
@@ -113,7 +160,9 @@ class Tape:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value) or p.parents:
                 raise TypeError(f"Tape params[{i}] must be a leaf Value, got {p!r:.60}")
-        self.program = trace(fn, self.params)
+        self.allow_data_reads = allow_data_reads
+        self.program = trace(fn, self.params, allow_data_reads=allow_data_reads)
+        self._ops = _OpsWatch()
         self.watched: list[float] = [self.program.init[i] for i in self.program.watched]
         self.edges = self.program.edges
         """How many edges (parent links) the tape has: the size of its backward pass."""
@@ -140,6 +189,7 @@ class Tape:
         Replayed values of the watched nodes are left in ``self.watched``."""
         g = float(grad)
         params = self.params
+        self._ops.check(self.program)
         self._runs += 1
         if self.kernel is None and self._mode is None and self._runs == 2 and self.edges <= AUTO_CODEGEN_EDGES:
             self.compile()
@@ -159,7 +209,8 @@ class Tape:
         Returns True, or raises :class:`TapeMismatchError` saying what differs. The fresh graph's
         values come from the current parameters, so call this after parameters have changed.
         """
-        check_same_program(self.program, trace(self.fn, self.params), "the function")
+        fresh = trace(self.fn, self.params, allow_data_reads=self.allow_data_reads)
+        check_same_program(self.program, fresh, "the function")
         return True
 
 
@@ -167,10 +218,13 @@ class SampleRecording:
     """One sample's recorded program and the check that it serves every sample: what
     :class:`SampleTape` and :class:`~autograd.vectorized.BatchTape` share."""
 
-    def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float]) -> None:
+    def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float], *,
+                 allow_data_reads: bool = False) -> None:
         self.per_sample = per_sample
         self.params = list(params)
-        self.program = trace_sample(per_sample, self.params, example)
+        self.allow_data_reads = allow_data_reads
+        self.program = trace_sample(per_sample, self.params, example, allow_data_reads=allow_data_reads)
+        self._ops = _OpsWatch()
         self.n_inputs = self.program.n_inputs
         self.example = [float(x) for x in example]
         self.verified = False
@@ -182,12 +236,15 @@ class SampleRecording:
         A per-sample function whose graph depends on the sample (a Python ``if`` on an input's
         ``.data``, a label read with ``int(v.data)``) would be replayed with the first sample's
         choices: this raises :class:`TapeMismatchError` instead."""
-        check_same_program(self.program, trace_sample(self.per_sample, self.params, sample), "a second sample")
+        fresh = trace_sample(self.per_sample, self.params, sample, allow_data_reads=self.allow_data_reads)
+        check_same_program(self.program, fresh, "a second sample")
         self.verified = True
         return True
 
     def verify_once(self, rows: Sequence[list[float]]) -> None:
-        """Before the first run: :meth:`verify` a row that differs from the example, if there is one."""
+        """Before every run: check no op of the program was redefined since it was recorded; before
+        the first: :meth:`verify` a row that differs from the example, if there is one."""
+        self._ops.check(self.program)
         if not self.verified:
             other = next((row for row in rows if row != self.example), None)
             if other is not None:
@@ -209,22 +266,26 @@ class SampleTape(SampleRecording):
         example: one sample's inputs, to record the graph.
         regularizer: optional term of the parameters alone, added once per batch (a ``Tape``).
         codegen: generate code (default) or interpret the program row by row (the reference).
+        allow_data_reads: record ``per_sample`` even if it reads numbers of the graph in Python
+            (see :class:`Tape`); by default such a read raises :class:`TapeMismatchError`.
 
     After a run, ``watched`` holds, for each watched Value, a list of its value for every row.
     """
 
     def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float],
-                 regularizer: Callable[[], Value] | None = None, *, codegen: bool = True) -> None:
+                 regularizer: Callable[[], Value] | None = None, *, codegen: bool = True,
+                 allow_data_reads: bool = False) -> None:
         for i, p in enumerate(params):
             if not isinstance(p, Value) or p.parents:
                 raise TypeError(f"SampleTape params[{i}] must be a leaf Value, got {p!r:.60}")
-        super().__init__(per_sample, params, example)
+        super().__init__(per_sample, params, example, allow_data_reads=allow_data_reads)
         self.kernel: BatchKernel | None = None
         self.source: str | None = None
         if codegen:
             self.kernel, self.source, filename = compile_kernel(self.program, batched=True)
             weakref.finalize(self, release_source, filename)
-        self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
+        self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True,
+                                                                  allow_data_reads=allow_data_reads)
         self.watched: list[list[float]] = []
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:

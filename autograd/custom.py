@@ -7,8 +7,10 @@ records, ``Tape`` (interpreted and generated code) and ``BatchTape``.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from autograd import ops
@@ -112,6 +114,7 @@ def define_op(
             array_forward=array_forward,
             array_local_grads=array_rule if array_local_grads is not None else None,
             sympy=sympy, builtin=False,
+            definition=_definition(forward, local_grads, array_forward, array_local_grads, nargs),
         ),
         replace=True,
     )
@@ -170,3 +173,36 @@ def _arity(f: Callable[..., Any]) -> int | None:
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
         return None
     return sum(1 for p in params if p.default is p.empty)
+
+
+def _definition(*parts: Any) -> str:
+    """A digest of what defines an op: each function's code (bytecode, names, constants, nested
+    code), defaults and closed-over values, so the same source gives the same digest in any
+    process and a changed rule gives another."""
+    return hashlib.sha256(repr(tuple(_key(p, 0) for p in parts)).encode()).hexdigest()[:16]
+
+
+def _key(obj: Any, depth: int) -> Any:
+    if depth > 8:  # a deeply nested closure chain: its top levels identify it well enough
+        return type(obj).__name__
+    if isinstance(obj, CodeType):
+        return (obj.co_code, obj.co_names, obj.co_varnames, tuple(_key(c, depth + 1) for c in obj.co_consts))
+    code = getattr(obj, "__code__", None)
+    if isinstance(code, CodeType):
+        cells = tuple(_cell_key(c, obj, depth) for c in (getattr(obj, "__closure__", None) or ()))
+        defaults = tuple(_key(d, depth + 1) for d in (getattr(obj, "__defaults__", None) or ()))
+        return (_key(code, depth + 1), defaults, cells)
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+        return repr(obj)
+    if isinstance(obj, (tuple, list)):
+        return tuple(_key(x, depth + 1) for x in obj)
+    # a builtin function or another object: its name (a module function, math.sin) or its type
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _cell_key(cell: Any, owner: Any, depth: int) -> Any:
+    try:
+        contents = cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet (a function defined before it)
+        return "<empty>"
+    return "<self>" if contents is owner else _key(contents, depth + 1)

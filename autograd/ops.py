@@ -64,6 +64,7 @@ __all__ = [
     "fsigmoid",
     "fsoftplus",
     "fsqrt",
+    "generation",
     "log",
     "node_forward",
     "node_partials",
@@ -104,6 +105,9 @@ class Primitive:
         builtin: False for ops made by ``autograd.define_op``.
         fused: optional ``fused(args) -> (out, local_grads)`` computing both in one pass, with
             the same arithmetic as ``forward`` and ``local_grads`` (``dot``: one loop, not two).
+        definition: for a user op, a digest of the functions that define it (their code,
+            defaults and closed-over values), so a pickled graph can tell whether the op it was
+            made with is the one defined now; ``''`` for built-ins, which cannot be redefined.
     """
 
     name: str
@@ -120,6 +124,7 @@ class Primitive:
     kink: bool = False
     builtin: bool = True
     fused: Callable[[Sequence[Any]], tuple[Any, tuple[Any, ...]]] | None = None
+    definition: str = ""
 
     def __post_init__(self) -> None:
         if not self.op:
@@ -149,13 +154,23 @@ REGISTRY: dict[str, Primitive] = {}
 """Every primitive, built-in and user-defined, by name."""
 
 
+_generation = [0]
+
+
 def register(prim: Primitive, *, replace: bool = False) -> Primitive:
     """Add ``prim`` to :data:`REGISTRY` and return it; ``replace`` allows a user op to be redefined."""
     old = REGISTRY.get(prim.name)
     if old is not None and not (replace and not old.builtin):
         raise ValueError(f"an op named {prim.name!r} is already registered")
     REGISTRY[prim.name] = prim
+    _generation[0] += 1
     return prim
+
+
+def generation() -> int:
+    """A number that changes whenever :func:`register` adds or replaces a record, so a replay can
+    tell cheaply whether an op it recorded may have been redefined since."""
+    return _generation[0]
 
 
 # --- numbers ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from autograd import ops
@@ -34,7 +35,9 @@ from autograd.ops import Primitive, as_float
 if TYPE_CHECKING:
     from autograd.stepper import Stepper
 
-__all__ = ["FoldedValue", "TracedValue", "Value", "as_float", "dot", "logsumexp", "record_node", "select"]
+__all__ = [
+    "READS_FOR_CALLER", "FoldedValue", "TracedValue", "Value", "as_float", "dot", "logsumexp", "record_node", "select",
+]
 
 _new = object.__new__
 _NO_PARENTS: tuple[Value, ...] = ()
@@ -573,6 +576,19 @@ def _compared(other: object) -> float | None:
     return other.data if isinstance(other, Value) else as_float(other)
 
 
+READS_FOR_CALLER: dict[CodeType, str] = {
+    Value.__bool__.__code__: "bool()",
+    Value.__lt__.__code__: "a comparison",
+    Value.__le__.__code__: "a comparison",
+    Value.__gt__.__code__: "a comparison",
+    Value.__ge__.__code__: "a comparison",
+    _compared.__code__: "a comparison",
+    Value.detach.__code__: "detach()",
+}
+"""The functions here that read a node's number on behalf of their caller (``if v > 0:``), with
+how ``autograd.reads`` names such a read: the read is the caller's, not the engine's."""
+
+
 def _topological(root: Value) -> list[Value]:
     from autograd.backward import topological_order
 
@@ -596,7 +612,7 @@ def _flatten(root: Value) -> list[tuple[Any, ...]]:
     index = {node: i for i, node in enumerate(order)}
     return [
         (type(node).__name__, node.data, node.grad, node.label,
-         None if node.primitive is None else node.primitive.name,
+         None if node.primitive is None else (node.primitive.name, node.primitive.definition),
          tuple(index[p] for p in node.parents), node.local_grads,
          node.const, node.origin)
         for node in order
@@ -607,13 +623,19 @@ def _rebuild(table: list[tuple[Any, ...]]) -> Value:
     """The inverse of ``_flatten``: rebuild the graph and return its root (the last node)."""
     classes = {"Value": Value, "FoldedValue": FoldedValue, "TracedValue": TracedValue}
     nodes: list[Value] = []
-    for kind, data, grad, label, name, parents, local_grads, const, origin in table:
-        if kind not in classes or (name is not None and name not in ops.REGISTRY):
+    for kind, data, grad, label, op, parents, local_grads, const, origin in table:
+        name, definition = (None, "") if op is None else op
+        prim = None if name is None else ops.REGISTRY.get(name)
+        if kind not in classes or (name is not None and prim is None):
             raise ValueError(f"cannot unpickle a Value of kind {kind!r} made by op {name!r}: "
                              "define the op (autograd.define_op) before unpickling")
+        if prim is not None and prim.definition != definition:
+            raise ValueError(f"cannot unpickle: op {name!r} was defined differently when this graph was pickled "
+                             "(its forward or derivative functions changed); its numbers and local gradients "
+                             "belong to the old rule. Define the op as it was, or rebuild the graph")
         node = _new(classes[kind])
         node.data, node.grad, node.label = float(data), float(grad), str(label)
-        node.primitive = None if name is None else ops.REGISTRY[name]
+        node.primitive = prim
         node.parents = tuple(nodes[i] for i in parents)
         node.local_grads = tuple(local_grads)
         if isinstance(node, FoldedValue):

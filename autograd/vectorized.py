@@ -303,6 +303,9 @@ class BatchTape(SampleRecording):
         dtype: ``'float64'`` (``None``, the default: the scalar path's numbers to rounding) or
             ``'float32'`` (parameters, inputs and every array in float32; the regularizer stays a
             float64 scalar tape).
+        allow_data_reads: record ``per_sample`` even if it reads numbers of the graph in Python
+            (see :class:`~autograd.compiled.Tape`); by default such a read raises
+            :class:`~autograd.compiled.TapeMismatchError` when recording.
 
     Attributes:
         backend, device, dtype: what the replay runs on, as strings (``'cuda:0'``, say).
@@ -317,13 +320,14 @@ class BatchTape(SampleRecording):
     def __init__(self, per_sample: Callable[[list[Value]], Value | tuple[Value, Sequence[Value]]],
                  params: Sequence[Value],
                  example: Sequence[float], regularizer: Callable[[], Value] | None = None, *,
-                 backend: str = "numpy", device: str | None = None, dtype: str | None = None) -> None:
+                 backend: str = "numpy", device: str | None = None, dtype: str | None = None,
+                 allow_data_reads: bool = False) -> None:
         self.np = _numpy()
         self.xp = make_namespace(backend, dtype=dtype, device=device)
         self.backend: str = self.xp.name
         self.device: str = self.xp.device
         self.dtype: str = self.xp.dtype
-        super().__init__(per_sample, params, example)
+        super().__init__(per_sample, params, example, allow_data_reads=allow_data_reads)
         self.plan = Plan(self.np, self.program)
         xp = self.xp
         self._leaves = xp.asarray(self.program.init)
@@ -332,7 +336,8 @@ class BatchTape(SampleRecording):
             item.gid: (xp.index(item.weights), None if item.biases is None else xp.index(item.biases))
             for item in self.plan.items if isinstance(item, Layer)
         }
-        self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True)
+        self.regularizer = None if regularizer is None else Tape(regularizer, self.params, codegen=True,
+                                                                  allow_data_reads=allow_data_reads)
         self.watched: list[Any] = []
 
     def run(self, batch: Sequence[Sequence[float]], grad: float | None = None) -> float:
@@ -365,7 +370,9 @@ class BatchTape(SampleRecording):
         used as they are, without a round trip through Python floats."""
         xp, np = self.xp, self.np
         X = _as_matrix(np, batch, self.n_inputs)
-        if not self.verified:
+        if self.verified:
+            self._ops.check(self.program)
+        else:
             self.verify_once(X.tolist())
         n = X.shape[0]
         if n == 0:

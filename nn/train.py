@@ -12,6 +12,7 @@ import math
 import random
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
@@ -71,12 +72,15 @@ class History:
     """What happened during training: one entry per step.
 
     ``path`` is how the steps ran: ``'graph'``, ``'compiled'`` or ``'vectorized'``;
+    ``fallback`` says why they built graphs when a replay was asked for (None otherwise);
     ``interrupted`` is True when Ctrl-C stopped training after a complete step."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     path: str = "graph"
+    fallback: str | None = None
+    """Why a compiled or vectorised run built graphs instead (the model reads its numbers in Python)."""
     interrupted: bool = False
     stopped: bool = False
     """True when ``on_step`` returned True to end training early."""
@@ -197,11 +201,13 @@ def train(
             returns True, training ends after that step (``history.stopped``).
         compiled: record one sample's step once and replay it over every batch through generated
             code (``autograd.compiled.SampleTape``; compile time is that of one sample's graph).
-            The recording is checked on a second sample first; if the graph depends on the data,
-            training builds graphs instead.
+            If the model reads its numbers in Python while the step is recorded (an ``if`` on
+            ``.data``: a data read, see ``autograd.reads``) or the recording differs on a second
+            sample, training builds graphs instead, warns once (``RuntimeWarning``) and says why
+            in ``history.fallback``.
         vectorized: replay the recorded sample's step across each batch with NumPy
             (``autograd.vectorized.BatchTape``; needs ``valuegrad[fast]``): the same losses and
-            gradients to about 1e-12, far faster.
+            gradients to about 1e-12, far faster. Falls back to graphs as ``compiled`` does.
         backend: with ``vectorized=True``, the array library of the replay: ``'numpy'`` (the
             default) or ``'torch'`` (PyTorch tensors; needs ``valuegrad[torch]``).
         device: with ``vectorized=True`` and ``backend='torch'``, where the replay computes:
@@ -234,10 +240,13 @@ def train(
     batches = _batches(random.Random(seed), n, batch_size, steps, epochs)
     spec = LOSSES[loss]
     rows = [[*map(float, x), spec.target(t)] for x, t in zip(X, y)]
-    replay = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device, dtype=dtype)
-              if (compiled or vectorized) else None)
-    history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled")
-    arrays = _ArraySteps.start(replay, opt, params, rows) if vectorized else None
+    replay, fallback = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device,
+                                dtype=dtype) if (compiled or vectorized) else (None, None))
+    history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled",
+                      fallback=fallback)
+    if fallback is not None:
+        warnings.warn(f"train(): {fallback}", RuntimeWarning, stacklevel=2)
+    arrays = _ArraySteps.start(replay, opt, params, rows) if vectorized and replay is not None else None
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
             yb = y if idx is None else [y[i] for i in idx]
@@ -353,9 +362,9 @@ class _ArraySteps:
 
 def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value], l2: float,
             vectorized: bool, *, backend: str = "numpy", device: str | None = None,
-            dtype: str | None = None) -> Any:
-    """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample;
-    None when the graph depends on the data (the compiled path then builds graphs)."""
+            dtype: str | None = None) -> tuple[Any, str | None]:
+    """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample, and
+    None; or None and the reason when the step cannot be replayed (the graph depends on the data)."""
     n_in = len(rows[0]) - 1
     term = LOSSES[loss].term
 
@@ -364,22 +373,21 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
         return term(outs, v[n_in]), outs
 
     regularizer = (lambda: _l2_term(params, l2)) if l2 else None
-    if vectorized:
-        from autograd.vectorized import BatchTape
+    try:
+        if vectorized:
+            from autograd.vectorized import BatchTape
 
-        tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer, backend=backend,
-                              device=device, dtype=dtype)
-    else:
-        tape = SampleTape(per_sample, params, rows[0], regularizer)
-    other = next((row for row in rows[1:] if row != rows[0]), None)
-    if other is not None:
-        try:
+            tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer, backend=backend,
+                                  device=device, dtype=dtype)
+        else:
+            tape = SampleTape(per_sample, params, rows[0], regularizer)
+        other = next((row for row in rows[1:] if row != rows[0]), None)
+        if other is not None:
             tape.verify(other)
-        except TapeMismatchError as e:
-            if vectorized:
-                raise ValueError(f"vectorized training cannot record this model: {e}") from None
-            return None
-    return tape
+    except TapeMismatchError as e:
+        how = "vectorized" if vectorized else "compiled"
+        return None, f"the {how} path cannot replay this model, so training builds graphs: {e}"
+    return tape, None
 
 
 def threshold_of(model: MLP) -> float:

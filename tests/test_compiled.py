@@ -200,13 +200,24 @@ def test_run_adds_to_gradients_like_backward() -> None:
     assert w.grad == 6.0
 
 
-def test_verify_refuses_python_branching_on_data() -> None:
+def test_recording_refuses_python_branching_on_a_parameters_data() -> None:
     w = Value(1.0)
 
     def branchy() -> Value:
         return w * 2.0 if w.data > 0 else w.exp()
 
-    tape = Tape(branchy, [w])
+    with pytest.raises(TapeMismatchError, match=r"\.data of a parameter at .*test_compiled\.py:\d+ "
+                                                r"\(`return w \* 2\.0 if w\.data > 0 else w\.exp\(\)`\)"):
+        Tape(branchy, [w])
+
+
+def test_verify_refuses_python_branching_on_data_when_reads_are_allowed() -> None:
+    w = Value(1.0)
+
+    def branchy() -> Value:
+        return w * 2.0 if w.data > 0 else w.exp()
+
+    tape = Tape(branchy, [w], allow_data_reads=True)
     assert tape.verify()
     w.data = -1.0
     with pytest.raises(TapeMismatchError, match="op 0 of the tape changed"):
@@ -220,7 +231,9 @@ def test_verify_refuses_a_data_dependent_constant() -> None:
         m = max(a.data, b.data)
         return m + ((a - m).exp() + (b - m).exp()).log()
 
-    tape = Tape(hand_written_log_sum_exp, [a, b])
+    with pytest.raises(TapeMismatchError, match=r"\.data of a parameter at .*test_compiled\.py:\d+"):
+        Tape(hand_written_log_sum_exp, [a, b])
+    tape = Tape(hand_written_log_sum_exp, [a, b], allow_data_reads=True)
     a.data = 5.0
     with pytest.raises(TapeMismatchError, match="depends on the data"):
         tape.verify()
@@ -297,13 +310,17 @@ def test_nn_train_falls_back_when_the_graph_depends_on_the_data() -> None:
     X, y = make_moons(20, noise=0.1, seed=0)
     X[0][0], X[1][0] = 0.5, -0.5  # the first two samples take different branches
     a, b = _Branchy(2, [4, 1], seed=1), _Branchy(2, [4, 1], seed=1)
-    fallback = train(a, X, y, steps=4)
+    with pytest.warns(RuntimeWarning, match=r"compiled path cannot replay this model.*\.data of an input"):
+        fallback = train(a, X, y, steps=4)
     plain = train(b, X, y, steps=4, compiled=False)
-    assert fallback.path == "graph"
+    assert fallback.path == "graph" and plain.fallback is None
+    assert fallback.fallback is not None and "test_compiled.py" in fallback.fallback
     assert fallback.loss == plain.loss
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
-    with pytest.raises(ValueError, match=r"vectorized training cannot record this model: .*depends on the data"):
-        train(_Branchy(2, [4, 1], seed=1), X, y, steps=1, vectorized=True)
+    c = _Branchy(2, [4, 1], seed=1)
+    with pytest.warns(RuntimeWarning, match=r"vectorized path cannot replay this model.*\.data of an input"):
+        vectorized = train(c, X, y, steps=4, vectorized=True)
+    assert vectorized.path == "graph" and vectorized.loss == plain.loss
 
 
 
