@@ -12,10 +12,19 @@ Code written for micrograd runs after changing only its imports
 from nn import data
 from nn.io import load, save
 from nn.layers import MLP, Layer, Neuron
-from nn.losses import accuracy, bce_with_logits, cross_entropy, hinge_loss, log_softmax, mse_loss, softmax
+from nn.losses import (
+    accuracy,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    log_softmax,
+    mse_loss,
+    predict_class,
+    softmax,
+)
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer
-from nn.train import History, predict_classes, train
+from nn.train import History, predict_classes, threshold_of, train
 
 __all__ = [
     "MLP",
@@ -35,8 +44,10 @@ __all__ = [
     "load",
     "log_softmax",
     "mse_loss",
+    "predict_class",
     "predict_classes",
     "save",
     "softmax",
+    "threshold_of",
     "train",
 ]

@@ -44,7 +44,7 @@ from nn.data import (
 from nn.files import atomic_write
 from nn.io import load, load_metadata
 from nn.layers import ACTIVATIONS, INITS, MLP
-from nn.losses import argmax
+from nn.losses import predict_class
 from nn.report import (
     OutputError,
     RunFolder,
@@ -545,10 +545,10 @@ class _Scorer:
             return [[o.data for o in self._outputs(r)] for r in rows]
 
     def classify(self, X: Sequence[Sequence[float]]) -> list[int]:
-        """``nn.train.predict_classes``'s rule: for one output, above the output activation's
-        threshold (0.5 for a sigmoid, else 0); for several, the argmax."""
+        """``nn.train.predict_classes``'s rule (``nn.losses.predict_class``): for one output, above
+        the output activation's threshold (0.5 for a sigmoid, else 0); for several, the argmax."""
         threshold = threshold_of(self.model)
-        return [int(s[0] > threshold) if len(s) == 1 else argmax(s) for s in self.scores(X)]
+        return [predict_class(s, threshold) for s in self.scores(X)]
 
 
 def _accuracy(pred: Sequence[int], y: Sequence[int]) -> float:

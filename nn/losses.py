@@ -8,6 +8,7 @@ which subtracts the largest logit inside the op.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from autograd import Value, logsumexp, select
@@ -24,6 +25,7 @@ __all__ = [
     "log_softmax",
     "mse_loss",
     "mse_term",
+    "predict_class",
     "signed",
     "softmax",
 ]
@@ -192,22 +194,70 @@ def _logit_row(logits: Sequence[Value | float], who: str) -> list[Value]:
     return [z if isinstance(z, Value) else Value(z) for z in logits]
 
 
-def accuracy(preds: Sequence[Value | float] | Sequence[Sequence[Value | float]], targets: Sequence[int]) -> float:
-    """The fraction of correct predictions, as a float in [0, 1].
+def predict_class(outputs: Value | float | Sequence[Value | float], threshold: float = 0.0) -> int:
+    """The class one sample's outputs predict: the one rule every accuracy and prediction uses.
 
-    Binary scores (one Value per sample) count as class 1 when > 0; labels may be 0/1 or -1/+1.
-    Multi-class scores (a list per sample) predict their largest entry; targets are indices.
+    With one output (a number, a Value or a list of one), class 1 when it is above ``threshold``
+    (``nn.threshold_of(model)``: 0.5 for a sigmoid output, 0 for a raw score), else 0; with
+    several, the index of the largest (the first, on a tie).
+
+    Args:
+        outputs: one sample's output(s).
+        threshold: the score above which a single output means class 1.
+
+    Returns:
+        The class index.
+
+    Example:
+        >>> predict_class(0.3), predict_class(0.3, threshold=0.5), predict_class([0.1, 2.0, -1.0])
+        (1, 0, 1)
     """
+    if isinstance(outputs, (Value, int, float)) and not isinstance(outputs, bool):
+        return int(_data(outputs) > threshold)
+    if isinstance(outputs, (str, bytes)) or not isinstance(outputs, Sequence):
+        raise TypeError(f"predict_class needs a score or a list of scores, got {type(outputs).__name__}")
+    if not outputs:
+        raise ValueError("predict_class needs at least one output")
+    if len(outputs) == 1:
+        return int(_data(outputs[0]) > threshold)
+    return argmax([_data(v) for v in outputs])
+
+
+def _check_threshold(threshold: float, who: str) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"{who} threshold must be a number, got {type(threshold).__name__}")
+    if not math.isfinite(threshold):
+        raise ValueError(f"{who} threshold must be a finite number, got {threshold!r}")
+    return float(threshold)
+
+
+def accuracy(preds: Sequence[Value | float] | Sequence[Sequence[Value | float]], targets: Sequence[int],
+             threshold: float = 0.0) -> float:
+    """The fraction of correct predictions, as a float in [0, 1], by :func:`predict_class`.
+
+    Binary scores (one per sample, bare or as a list of one) count as class 1 when above
+    ``threshold``; their labels may be 0/1 or -1/+1. Multi-class scores (a list per sample)
+    predict their largest entry; targets are indices.
+
+    Args:
+        preds: each sample's score, or list of scores.
+        targets: each sample's label.
+        threshold: the score above which a single output means class 1: 0 (the default) for raw
+            scores and margins, 0.5 for probabilities (a sigmoid output; ``nn.threshold_of(model)``).
+
+    Returns:
+        The fraction of samples whose predicted class is their label.
+    """
+    threshold = _check_threshold(threshold, "accuracy")
     if len(preds) != len(targets):
         raise ValueError(f"preds and targets differ in length: {len(preds)} vs {len(targets)}")
     if not preds:
         raise ValueError("accuracy of an empty batch is undefined")
     correct = 0
     for p, t in zip(preds, targets):
-        if isinstance(p, Sequence):
-            correct += argmax([_data(v) for v in p]) == t
-        else:
-            correct += (_data(p) > 0) == (t > 0)
+        several = isinstance(p, Sequence) and len(p) > 1
+        # a single score is binary, where a label of -1 means class 0 as 0 does
+        correct += predict_class(p, threshold) == (t if several else int(t > 0))
     return correct / len(preds)
 
 

@@ -23,7 +23,6 @@ from autograd.compiled import SampleTape, TapeMismatchError
 from nn.layers import MLP
 from nn.losses import (
     accuracy,
-    argmax,
     bce_term,
     bce_with_logits,
     cross_entropy,
@@ -32,6 +31,7 @@ from nn.losses import (
     hinge_term,
     mse_loss,
     mse_term,
+    predict_class,
     signed,
 )
 from nn.optim import SGD, Adam, Optimizer, micrograd_lr
@@ -132,11 +132,9 @@ def _batches(rng: random.Random, n: int, batch_size: int | None, steps: int,
             yield order[start:start + batch_size]
 
 
-def _accuracy(outputs: Sequence[Sequence[float]], y: Sequence[int], loss: str) -> float:
-    """Accuracy from each sample's outputs: argmax for multi-class, score > 0 otherwise."""
-    if LOSSES[loss].multiclass:
-        return accuracy([list(o) for o in outputs], y)
-    return accuracy([o[0] for o in outputs], y)
+def _accuracy(outputs: Sequence[Sequence[float]], y: Sequence[int], threshold: float) -> float:
+    """The batch's accuracy from each sample's outputs, by ``predict_class`` (as ``predict_classes``)."""
+    return accuracy([list(o) for o in outputs], y, threshold=threshold)
 
 
 class _Interrupts:
@@ -229,6 +227,7 @@ def train(
     if len(X) != len(y) or not X:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
     _check_labels(y, loss, model)
+    _check_output(loss, model)
     for name, count in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
             raise ValueError(f"train() {name} must be a positive integer, got {count!r}")
@@ -246,6 +245,7 @@ def train(
                       fallback=fallback)
     if fallback is not None:
         warnings.warn(f"train(): {fallback}", RuntimeWarning, stacklevel=2)
+    threshold = threshold_of(model)  # the step's accuracy counts classes as predict_classes does
     arrays = _ArraySteps.start(replay, opt, params, rows) if vectorized and replay is not None else None
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
@@ -253,7 +253,7 @@ def train(
             lr = opt.current_lr()
             if arrays is not None:  # values and gradients stay arrays between replay and optimizer
                 value = arrays.step(idx)
-                acc = arrays.accuracy(yb, LOSSES[loss].multiclass)
+                acc = arrays.accuracy(yb, threshold)
                 if _record(history, k, value, acc, lr, on_step):
                     break
                 if interrupts.requested:
@@ -274,7 +274,7 @@ def train(
                 value = total.data
                 outputs = [[v.data for v in o] for o in graphs]
             opt.step()
-            if _record(history, k, value, _accuracy(outputs, yb, loss), lr, on_step):
+            if _record(history, k, value, _accuracy(outputs, yb, threshold), lr, on_step):
                 break
             if interrupts.requested:
                 history.interrupted = True
@@ -293,6 +293,17 @@ def _check_labels(y: Sequence[int], loss: str, model: MLP) -> None:
             what = "0 or 1 (class indices; the hinge and mse losses map them to -1/+1 themselves)" if classes == 2 \
                 else f"a class index in [0, {classes}) (the model has {classes} outputs)"
             raise ValueError(f"train() labels must be {what}; y[{i}] is {t!r}")
+
+
+def _check_output(loss: str, model: MLP) -> None:
+    """``'bce'`` is ``bce_with_logits``: it applies the sigmoid itself, so a sigmoid output would be
+    squashed twice and train another model than the one asked for."""
+    if loss == "bce" and model.config.get("output_activation") == "sigmoid":
+        raise ValueError(
+            "train() loss='bce' applies the sigmoid itself (it is bce_with_logits, on raw scores), so it cannot "
+            "train a model with output_activation='sigmoid' (that would apply the sigmoid twice); build the model "
+            "with output_activation='linear' for bce (predict_classes then puts class 1 above a score of 0, a "
+            "probability above 0.5), or keep the sigmoid output with loss='mse'")
 
 
 def _record(history: History, k: int, value: float, acc: float, lr: float,
@@ -343,16 +354,14 @@ class _ArraySteps:
         self.values, self.grads = values, grads
         return float(loss)
 
-    def accuracy(self, y: Sequence[int], multiclass: bool) -> float:
-        """The batch's accuracy from the replay's watched outputs, with array operations."""
+    def accuracy(self, y: Sequence[int], threshold: float) -> float:
+        """The batch's accuracy from the replay's watched outputs: ``predict_class`` over the whole
+        batch at once (one output above ``threshold``; several, the first largest), then compared
+        with the labels (class indices, checked by ``train``)."""
         np = self.np
         outputs = np.stack([np.asarray(w, dtype=np.float64) for w in self.tape.watched])
-        labels = np.asarray(y)
-        if multiclass:
-            correct = int(np.sum(np.argmax(outputs, axis=0) == labels))
-        else:
-            correct = int(np.sum((outputs[0] > 0) == (labels > 0)))
-        return correct / len(y)
+        classes = np.argmax(outputs, axis=0) if len(outputs) > 1 else outputs[0] > threshold
+        return int(np.sum(classes == np.asarray(y))) / len(y)
 
     def finish(self) -> None:
         if self.grads is not None:
@@ -392,7 +401,17 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
 
 def threshold_of(model: MLP) -> float:
     """The score above which a one-output model predicts class 1: 0.5 for a sigmoid output (a
-    probability), 0 otherwise (a raw score or margin)."""
+    probability), 0 otherwise (a raw score or margin: linear, tanh).
+
+    The one place this choice is made; ``train``'s step accuracy, :func:`predict_classes` and the
+    CLI pass it to ``nn.losses.predict_class``.
+
+    Args:
+        model: the model whose output activation decides.
+
+    Returns:
+        The threshold (a model with several outputs predicts the argmax and ignores it).
+    """
     return 0.5 if model.config.get("output_activation") == "sigmoid" else 0.0
 
 
@@ -401,14 +420,7 @@ def predict_classes(model: MLP, X: Sequence[Sequence[float]]) -> list[int]:
     """Class predictions without building a graph: for one output, score above the threshold of
     its output activation (:func:`threshold_of`); for several, the argmax."""
     threshold = threshold_of(model)
-    out: list[int] = []
-    for x in X:
-        o = model(x)
-        if isinstance(o, Value):
-            out.append(int(o.data > threshold))
-        else:
-            out.append(argmax([v.data for v in o]))
-    return out
+    return [predict_class(model(x), threshold) for x in X]
 
 
 def make_optimizer(name: str, params: list[Value], lr: float | None, steps: int) -> Optimizer:

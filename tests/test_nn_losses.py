@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from autograd import Value
-from nn import accuracy, bce_with_logits, cross_entropy, hinge_loss, log_softmax, mse_loss, softmax
+from nn import (
+    accuracy,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    log_softmax,
+    mse_loss,
+    predict_class,
+    softmax,
+)
 from tests.numeric import numeric_gradient
 
 
@@ -90,6 +99,40 @@ def test_accuracy_binary_and_multiclass() -> None:
     assert accuracy([[Value(0.1), Value(0.9)], [Value(2.0), Value(0.0)]], [1, 1]) == 0.5
     with pytest.raises(ValueError, match="differ in length"):
         accuracy([1.0], [1, 0])
+
+
+def test_accuracy_threshold_is_the_score_above_which_one_output_is_class_1() -> None:
+    probabilities = [0.3, 0.45, 0.55, 0.9]  # a sigmoid output's: every one above 0
+    assert accuracy(probabilities, [0, 0, 1, 1]) == 0.5
+    assert accuracy(probabilities, [0, 0, 1, 1], threshold=0.5) == 1.0
+    assert accuracy([Value(p) for p in probabilities], [-1, -1, 1, 1], threshold=0.5) == 1.0
+    # a list of one output is the same single score, not an argmax (which is always 0)
+    assert accuracy([[p] for p in probabilities], [0, 0, 1, 1], threshold=0.5) == 1.0
+    assert accuracy([[0.1, 0.9], [0.7, 0.2]], [1, 0], threshold=0.5) == 1.0  # several: argmax, threshold unused
+
+
+def test_predict_class_is_one_rule_for_one_and_several_outputs() -> None:
+    assert [predict_class(s) for s in (0.2, -0.2, 0.0, Value(1e-9))] == [1, 0, 0, 1]
+    assert [predict_class(s, threshold=0.5) for s in (0.2, 0.5, 0.51, [Value(0.7)])] == [0, 0, 1, 1]
+    assert predict_class([0.1, 2.0, 2.0, -1.0]) == 1  # the first largest
+    assert predict_class([Value(-3.0), Value(-2.0)], threshold=5.0) == 1
+    with pytest.raises(ValueError, match="at least one output"):
+        predict_class([])
+    text: Any = "0.7"
+    with pytest.raises(TypeError, match="a score or a list of scores, got str"):
+        predict_class(text)
+
+
+@pytest.mark.parametrize(("threshold", "error", "message"), [
+    ("0.5", TypeError, "threshold must be a number, got str"),
+    (True, TypeError, "threshold must be a number, got bool"),
+    (math.nan, ValueError, "threshold must be a finite number, got nan"),
+])
+def test_accuracy_refuses_a_threshold_that_is_not_a_finite_number(
+    threshold: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        accuracy([0.7], [1], threshold=threshold)
 
 
 def test_losses_reject_mismatched_and_empty_batches() -> None:

@@ -233,6 +233,75 @@ def test_predicted_classes_follow_the_output_activation() -> None:
     assert predict_classes(linear, X) == [0, 1, 1, 1]
 
 
+PATHS: dict[str, dict[str, Any]] = {"graph": {"compiled": False}, "compiled": {}, "vectorized": {"vectorized": True}}
+
+
+def _frozen_step_accuracy(model: MLP, X: list[list[float]], y: list[int], loss: str, path: str) -> float:
+    """``train``'s accuracy of one step with a learning rate of 0: the parameters stay as they
+    were, so it must be what ``predict_classes`` gives on the same rows."""
+    from nn import SGD, train
+
+    if path == "vectorized":
+        pytest.importorskip("numpy")
+    history = train(model, X, y, loss=loss, optimizer=SGD(model.parameters(), lr=0.0), steps=1, **PATHS[path])
+    assert history.path == path
+    return history.accuracy[-1]
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize("loss", ["mse", "hinge"])
+@pytest.mark.parametrize("output_activation", ["sigmoid", "tanh", "linear"])
+def test_step_accuracy_counts_classes_by_the_output_activations_threshold(
+    path: str, loss: str, output_activation: str
+) -> None:
+    """A sigmoid output's step accuracy puts class 1 above 0.5 (it read 0.5 here, every score
+    being above 0); tanh and linear outputs keep the threshold 0 (0.5 would give 0.75)."""
+    from nn import accuracy, predict_classes
+
+    model = MLP(1, [1], output_activation=output_activation, seed=0)
+    model.layers[0].neurons[0].w[0].data = 1.0
+    model.layers[0].neurons[0].b.data = 0.0
+    X, y = [[-0.2], [-0.1], [0.1], [0.7]], [0, 0, 1, 1]
+    assert predict_classes(model, X) == y
+    assert _frozen_step_accuracy(model, X, y, loss, path) == 1.0
+    scores: list[Any] = [model(x) for x in X]  # one Value each
+    wrong_threshold = 0.0 if output_activation == "sigmoid" else 0.5
+    assert accuracy(scores, y, threshold=wrong_threshold) < 1.0
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize(("nouts", "loss", "output_activation"), [
+    ([6, 1], "mse", "sigmoid"), ([6, 1], "hinge", "tanh"), ([6, 3], "cross_entropy", "linear"),
+    ([6, 3], "cross_entropy", "sigmoid"),
+])
+def test_step_accuracy_equals_predict_classes_accuracy(
+    path: str, nouts: list[int], loss: str, output_activation: str
+) -> None:
+    from nn import predict_classes
+    from nn.data import make_blobs, make_moons
+
+    X, y = make_moons(30, seed=4) if nouts[-1] == 1 else make_blobs(30, n_classes=nouts[-1], seed=4)
+    model = MLP(2, nouts, output_activation=output_activation, seed=3)
+    want = sum(c == t for c, t in zip(predict_classes(model, X), y)) / len(y)
+    assert want not in (0.0, sum(y) / len(y), 1.0)  # neither a constant prediction nor perfect
+    assert _frozen_step_accuracy(model, X, y, loss, path) == want
+
+
+def test_train_refuses_bce_on_a_sigmoid_output_and_says_what_to_change() -> None:
+    from nn import train
+
+    model = MLP(2, [4, 1], output_activation="sigmoid", seed=0)
+    before = [p.data for p in model.parameters()]
+    for path in PATHS.values():
+        with pytest.raises(ValueError, match=r"loss='bce' applies the sigmoid itself .* output_activation='sigmoid' "
+                                             r"\(that would apply the sigmoid twice\); build the model with "
+                                             r"output_activation='linear' for bce"):
+            train(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="bce", steps=1, **path)
+    assert [p.data for p in model.parameters()] == before
+    linear = MLP(2, [4, 1], seed=0)
+    assert train(linear, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="bce", steps=1).steps == 1
+
+
 @pytest.mark.parametrize(
     ("loss", "nouts", "labels", "message"),
     [
