@@ -4,6 +4,8 @@
 result in a dictionary, so no ``.grad`` attribute changes. With ``create_graph=True`` the
 sweep multiplies Values instead of floats: each op's derivative rule from ``autograd.ops`` is
 evaluated on Values, so the gradients are graphs themselves and can be differentiated again.
+The seed (``grad_output``) is a number folded into the products, not a node, so a gradient
+graph holds only leaves of the graph it came from and ``to_sympy`` reads it as the derivative.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from autograd.backward import topological_order
 from autograd.ops import node_forward, node_partials
-from autograd.value import Value, as_float
+from autograd.value import FoldedValue, Value, as_float
 
 __all__ = [
     "GradcheckError",
@@ -56,9 +58,16 @@ def grad(
         output: the Value to differentiate.
         inputs: the Values to differentiate with respect to (leaves or interior nodes).
         grad_output: the seed, d(final)/d(output); 1.0 by default.
-        create_graph: build the result as a graph so it can be differentiated again.
+        create_graph: build the result as a graph so it can be differentiated again. Its leaves
+            are leaves of ``output``'s graph; a gradient may be a node of that graph itself.
         allow_unused: an input ``output`` does not depend on gets 0.0 (default). With False it
             raises ``ValueError`` instead, as PyTorch does by default.
+
+    Returns:
+        One Value per input. A gradient that depends on no input (every gradient without
+        ``create_graph``; ``d(a + b)/da``, ``dy/dy``, an unused input's 0 with it) is a
+        constant leaf: ``g.is_leaf`` and ``g.const == g.data``, which ``to_sympy`` writes as a
+        number.
 
     Example:
         >>> x = Value(3.0)
@@ -85,7 +94,7 @@ def grad(
             if not allow_unused:
                 raise ValueError(f"grad(): inputs[{i}] is not used to compute the output (allow_unused=False)")
             g = 0.0
-        out.append(g if isinstance(g, Value) else Value(g))
+        out.append(g if isinstance(g, Value) else _constant(g))
     return tuple(out)
 
 
@@ -101,16 +110,53 @@ def _reverse_floats(order: list[Value], output: Value, seed: float) -> dict[Valu
     return grads
 
 
-def _reverse_values(order: list[Value], output: Value, seed: float) -> dict[Value, Value]:
-    grads: dict[Value, Value] = {output: Value(seed)}
+def _reverse_values(order: list[Value], output: Value, seed: float) -> dict[Value, Value | float]:
+    """The reverse sweep on Values. The seed stays a float, so it is no node of the result: an
+    upstream gradient is a float until a partial that depends on the inputs (a Value) meets it.
+
+    ``x * 1.0 == x`` exactly, so a product with the float 1.0 is left out where that cannot
+    change a number of the next order either: the next sweep over the gradient graph sums what
+    reaches each node in graph order, and a node used in more places would then sum its shares
+    in another grouping. So ``local * 1.0`` is left out for a partial the rule made just now
+    (used nowhere else), and ``1.0 * g`` for a node with one input (``g`` used nowhere else); a
+    node of the graph itself as partial (``b`` in ``d(a*b)/da``) keeps its ``* 1``.
+    """
+    grads: dict[Value, Value | float] = {output: seed}
+    in_graph = set(order)
     for node in order:
         g = grads.get(node)
         if g is None or not node.parents:
             continue
-        for parent, local in zip(node.parents, node_partials(node)):
-            c = local * g
+        partials = node_partials(node)
+        own = _made_once(partials, in_graph) if type(g) is float and g == 1.0 else set()
+        sole = len(node.parents) == 1
+        for parent, local in zip(node.parents, partials):
+            if type(g) is float and g == 1.0 and (not isinstance(local, Value) or local in own):
+                c = local
+            elif sole and type(local) is float and local == 1.0:
+                c = g
+            else:
+                c = local * g
             grads[parent] = grads[parent] + c if parent in grads else c
     return grads
+
+
+def _made_once(partials: tuple[Any, ...], in_graph: set[Value]) -> set[Value]:
+    """The partials that the rule made just now (not nodes of the graph) and returned once."""
+    seen: set[Value] = set()
+    again: set[Value] = set()
+    for p in partials:
+        if isinstance(p, Value) and p not in in_graph:
+            (again if p in seen else seen).add(p)
+    return seen - again
+
+
+def _constant(x: float) -> Value:
+    """A leaf that stands for the number ``x`` rather than an input: ``const`` set on a leaf
+    (see ``Value.const``), so ``to_sympy`` writes it as ``x``, not as a symbol."""
+    leaf = FoldedValue(x)
+    leaf.const = leaf.data
+    return leaf
 
 
 def jvp(output: Value, inputs: Sequence[Value], tangents: Sequence[float]) -> float:

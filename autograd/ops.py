@@ -513,7 +513,8 @@ RELU = register(Primitive(
     # relu'(x) * g without the multiplication where it is exact: g itself for x > 0
     code=lambda a, c, out: ([f"{a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0"],
                             [f"({{g}} if {a[0]} > 0.0 else (0.0 if {a[0]} == {a[0]} else {a[0]}) * {{g}})"]),
-    sympy=lambda x: _sympy().Max(x, 0),
+    # not Max(x, 0): SymPy's d/dx of Max is Heaviside(x), 1/2 at 0; this one's is 0 there, as relu's rule
+    sympy=lambda x: _sympy().Piecewise((x, x > 0), (0, True)),
 ))
 SOFTPLUS = register(Primitive(
     "softplus", fsoftplus, lambda x, out: (sigmoid(x),),

@@ -9,13 +9,22 @@ chain of affine steps stays flat in SymPy and converts fine.
 
 What becomes what:
 
-* **Leaves** become real symbols (``sympy.Symbol(name, real=True)``), named by their label.
-  Unlabelled leaves are named ``x0, x1, ...`` in topological order (skipping names that labels
-  or ``symbols=`` already use). Two different leaves with the same label raise ``ValueError``
-  (they would silently become one symbol); relabel one or name it with ``symbols=``. With
-  ``unlabelled="number"`` unlabelled leaves become their values instead: the constant leaves
-  in a graph (the seed ``1.0`` of a gradient graph from ``autograd.grad(..., create_graph=True)``,
-  constant inputs that ``dot`` or a layer made into leaves) then read as numbers.
+* **Leaves** become real symbols (``sympy.Symbol(name, real=True)``), named by their label. A
+  label that SymPy uses for one of its own objects gets ``_`` appended, so the formula does not
+  print (or read back with ``sympify``) as that object: ``E``, ``I``, ``pi``, ``oo``, ``nan``,
+  ``N``, ``S``, ``O``, ``Q`` and the other constants and one-letter names SymPy defines, and
+  Python keywords (``lambda``), become ``E_``, ``I_``, ``pi_``, ... Unlabelled leaves are named
+  ``_0, _1, ...`` in topological order; no label becomes such a name (a label ``_0`` is
+  ``_0_``), so a generated name never stands for a leaf of another formula that has that label.
+  The numbering is per formula: label the leaves you want to recognise across formulas. Two
+  different leaves that would get the same name raise ``ValueError`` (they would silently
+  become one symbol); relabel one or name it with ``symbols=``. With ``unlabelled="number"``
+  unlabelled leaves become their values instead (constant inputs that ``dot`` or a layer made
+  into leaves then read as numbers).
+* **Constant leaves** become their numbers: a leaf with ``const`` set, which is what
+  ``autograd.grad`` returns for a gradient that depends on no input (``d(a + b)/da``, ``dy/dy``,
+  an unused input's 0). A gradient graph from ``autograd.grad(..., create_graph=True)`` holds
+  no other leaves than the graph's own, so its formula is the derivative of the graph's.
 * **``symbols=``** maps nodes to what they become: a SymPy expression, a name (a real symbol), or
   a number. It may name interior nodes too: the node then stands for its whole sub-graph, which
   is not converted. Nodes of the mapping that are not in the graph are ignored; several nodes
@@ -26,8 +35,9 @@ What becomes what:
   (``0.5`` is ``1/2``, ``0.375`` is ``3/8``); any other float is a ``sympy.Float`` holding the
   float's exact binary value at 53-bit precision (``0.1`` is ``0.100000000000000``, not the
   exact 55-digit binary fraction). nan and ±inf are ``sympy.nan`` and ``±sympy.oo``.
-* **Ops** go through their record's ``sympy`` form: ReLU is ``Max(x, 0)``, sigmoid
-  ``1/(1 + exp(-x))``, leaky ReLU a ``Piecewise``, ``dot`` the sum of products. An op without a
+* **Ops** go through their record's ``sympy`` form: sigmoid is ``1/(1 + exp(-x))``, ReLU and
+  leaky ReLU a ``Piecewise`` (whose derivative at 0 is the engine's: ``relu'(0) == 0``, which
+  ``Max(x, 0)``'s would not be), ``dot`` the sum of products. An op without a
   SymPy form (a ``define_op`` op made without ``sympy=``) becomes an undefined function named
   after it, ``sympy.Function(name)(*inputs)``.
 
@@ -40,12 +50,13 @@ Example:
     >>> to_sympy(y)
     x**3 + 2*x
     >>> (dy,) = grad(y, [x], create_graph=True)
-    >>> to_sympy(dy, unlabelled="number")
+    >>> to_sympy(dy)
     3*x**2 + 2
 """
 
 from __future__ import annotations
 
+import keyword
 import math
 import numbers
 from collections.abc import Iterator, Mapping
@@ -84,18 +95,18 @@ def to_sympy(
 ) -> Any:
     """The formula that ``value``'s graph computes, as a SymPy expression of its leaves.
 
-    See the module docstring for the rules: leaves become real symbols named by their labels (or
-    ``x0, x1, ...``), folded constants exact numbers where short (``2``, ``1/2``) and
-    ``sympy.Float`` otherwise, each op its record's SymPy form (an undefined function for an op
-    that has none).
+    See the module docstring for the rules: leaves become real symbols named by their labels
+    (``E_`` for a label ``E`` that SymPy uses itself; ``_0, _1, ...`` when unlabelled), constant
+    leaves and folded constants exact numbers where short (``2``, ``1/2``) and ``sympy.Float``
+    otherwise, each op its record's SymPy form (an undefined function for an op that has none).
 
     Args:
         value: the graph's output node.
         symbols: optional ``{node: symbol}``; a symbol is a SymPy expression, a name (made a real
             ``sympy.Symbol``) or a real number. A mapped interior node stands for its sub-graph.
-        unlabelled: ``"symbol"`` (default) names unlabelled leaves ``x0, x1, ...``;
-            ``"number"`` writes their values instead (for constant leaves, such as the seed of a
-            gradient graph).
+        unlabelled: ``"symbol"`` (default) names unlabelled leaves ``_0, _1, ...``;
+            ``"number"`` writes their values instead (for leaves that hold constants, such as
+            the plain-number inputs of ``dot``).
 
     Returns:
         A SymPy expression (``sympy.Expr``); with a real number for every symbol it evaluates to
@@ -105,8 +116,9 @@ def to_sympy(
         ImportError: SymPy is not installed.
         TypeError: ``value`` is not a Value, or a ``symbols`` entry is neither an expression, a
             name nor a real number.
-        ValueError: two different leaves would get the same symbol name (the same label, or a
-            label that is also a name given in ``symbols``); ``unlabelled`` is not one of the two.
+        ValueError: two different leaves would get the same symbol name (the same label, labels
+            such as ``E`` and ``E_``, or a label that is also a name given in ``symbols``);
+            ``unlabelled`` is not one of the two.
         RecursionError: SymPy itself recursed too deeply on a formula nested very deeply.
 
     Example:
@@ -130,7 +142,10 @@ def to_sympy(
         if expr is None:
             if not node.parents:
                 name = names.get(node)
-                expr = sympy.Symbol(name, real=True) if name is not None else _number(sympy, node.data)
+                if name is not None:
+                    expr = sympy.Symbol(name, real=True)
+                else:  # a constant leaf (node.const), or an unlabelled leaf with unlabelled="number"
+                    expr = _number(sympy, node.data if node.const is None else node.const)
             else:
                 expr = _apply(sympy, node, [exprs[p] for p in node.parents])
         exprs[node] = expr
@@ -174,7 +189,8 @@ def _parents_first(root: Value, given: Mapping[Value, Any]) -> Iterator[Value]:
 
 
 def _leaf_names(sympy: Any, order: list[Value], given: Mapping[Value, Any], name_unlabelled: bool) -> dict[Value, str]:
-    """The symbol name of each leaf that becomes a symbol (not in ``given``); refuses clashes."""
+    """The symbol name of each leaf that becomes a symbol (not in ``given``, not a constant);
+    refuses two leaves that would share one."""
     used: dict[str, str] = {}  # name -> what uses it, for messages
     for node in order:
         expr = given.get(node)
@@ -183,27 +199,62 @@ def _leaf_names(sympy: Any, order: list[Value], given: Mapping[Value, Any], name
     names: dict[Value, str] = {}
     owner: dict[str, Value] = {}
     for node in order:
-        if node.parents or node in given or not node.label:
+        if node.parents or node in given or node.const is not None or not node.label:
             continue
         label = node.label
-        if label in owner and owner[label] is not node:
-            raise ValueError(f"to_sympy(): two different leaves are labelled {label!r}, which would make them one "
-                             f"symbol; give them different labels or name one with symbols={{leaf: 'name'}}")
-        if label in used:
-            raise ValueError(f"to_sympy(): the leaf labelled {label!r} would share its symbol with {used[label]}; "
+        name = _symbol_name(sympy, label)
+        if name in owner and owner[name] is not node:
+            other = owner[name].label
+            if other == label:
+                raise ValueError(f"to_sympy(): two different leaves are labelled {label!r}, which would make them "
+                                 f"one symbol; give them different labels or name one with symbols={{leaf: 'name'}}")
+            raise ValueError(f"to_sympy(): the leaves labelled {other!r} and {label!r} would both be the symbol "
+                             f"{name!r}; relabel one or name it with symbols={{leaf: 'name'}}")
+        if name in used:
+            raise ValueError(f"to_sympy(): the leaf labelled {label!r} would share its symbol with {used[name]}; "
                              f"give it another label or name it in symbols= too")
-        owner[label] = node
-        names[node] = label
+        owner[name] = node
+        names[node] = name
     if name_unlabelled:
         counter = 0
         for node in order:
-            if node.parents or node in given or node.label:
+            if node.parents or node in given or node.const is not None or node.label:
                 continue
-            while f"x{counter}" in owner or f"x{counter}" in used:
+            while f"_{counter}" in used:
                 counter += 1
-            names[node] = f"x{counter}"
+            names[node] = f"_{counter}"
             counter += 1
     return names
+
+
+def _symbol_name(sympy: Any, label: str) -> str:
+    """A label as a symbol name: itself, or with ``_`` appended where it would read as something
+    else. Names SymPy gives its own objects (``E``, ``I``, ``pi``, ``oo``, ``N``, ``S``, ...) print
+    like those objects; ``_0, _1, ...`` are the names of unlabelled leaves."""
+    if label in _reserved_names(sympy) or _is_generated(label):
+        return label + "_"
+    return label
+
+
+def _is_generated(name: str) -> bool:
+    """True for ``_0``, ``_1``, ...: the form of the names given to unlabelled leaves (and of a label
+    escaped from it, ``_0_``, so that escaping never makes two labels one name)."""
+    body = name.rstrip("_")
+    return name.startswith("_") and len(body) > 1 and body[1:].isdigit() and body[1:].isascii()
+
+
+_RESERVED: frozenset[str] | None = None
+
+
+def _reserved_names(sympy: Any) -> frozenset[str]:
+    """Labels that would print as, or be read back as, one of SymPy's own objects: its constants
+    and sets (``E``, ``I``, ``pi``, ``oo``, ``nan``, ``zoo``, ``EulerGamma``, ``Reals``, ...), its
+    one-letter names (``N``, ``S``, ``O``, ``Q``), and Python keywords (``lambda``)."""
+    global _RESERVED
+    if _RESERVED is None:
+        names = {n for n in sympy.__all__ if isinstance(getattr(sympy, n, None), sympy.Basic) or len(n) == 1}
+        _RESERVED = frozenset(names | set(keyword.kwlist))
+    return _RESERVED
 
 
 def _apply(sympy: Any, node: Value, args: list[Any]) -> Any:

@@ -89,7 +89,9 @@ class Value:
     parents: tuple[Value, ...]
     local_grads: tuple[float, ...]
     const: float | None = None
-    """The constant folded into this node's op (``x * 2`` keeps ``2.0``), else None."""
+    """The constant folded into this node's op (``x * 2`` keeps ``2.0``), else None. On a leaf it
+    marks a constant rather than an input (``autograd.grad`` returns such leaves for gradients
+    that depend on no input); ``to_sympy`` writes it as the number."""
 
     def __new__(cls, data: Any = 0.0, label: str = "") -> Value:
         # Under trace_origins/detect_anomaly a new leaf is a TracedValue, which has room to

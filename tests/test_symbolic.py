@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 
-from autograd import Value, define_op, dot, grad
+from autograd import Value, define_op, dot, grad, topological_order
 from autograd.ops import REGISTRY, Primitive
 from autograd.symbolic import to_sympy
 from autograd.value import record_node
@@ -73,7 +73,7 @@ def test_each_builtin_op_converts_and_its_gradient_graph_is_sympys_derivative(na
         assert not Y.atoms(sympy.core.function.AppliedUndef), f"{name}: an undefined function in {Y}"
         assert _close(_at(Y, point), y.data), f"{name}: {Y} at {values} is not {y.data}"
         for leaf, s, g in zip(leaves, syms, grad(y, leaves, create_graph=True)):
-            D = to_sympy(g, unlabelled="number")
+            D = to_sympy(g)
             expected = sympy.diff(Y, s)
             assert _close(_at(D, point), g.data), f"{name}: d/d{leaf.label} {D} is not {g.data}"
             assert _close(_at(D, point), _at(expected, point)), f"{name}: d/d{leaf.label}: {D} vs {expected}"
@@ -90,12 +90,12 @@ def test_each_builtin_op_converts_and_its_gradient_graph_is_sympys_derivative(na
 def test_the_documented_forms_of_relu_sigmoid_leaky_relu_abs_and_dot() -> None:
     x, w0, w1, b = (Value(v, label=n) for v, n in [(0.5, "x"), (2.0, "w0"), (3.0, "w1"), (1.0, "b")])
     X, W0, W1, B = (_symbol(n) for n in ("x", "w0", "w1", "b"))
-    assert to_sympy(x.relu()) == sympy.Max(X, 0)
+    assert to_sympy(x.relu()) == sympy.Piecewise((X, X > 0), (0, True))
     assert to_sympy(x.sigmoid()) == 1 / (1 + sympy.exp(-X))
     assert to_sympy(abs(x)) == sympy.Abs(X)
     assert to_sympy(x.leaky_relu(0.25)) == sympy.Piecewise((X, X > 0), (X / 4, True))
     assert to_sympy(dot([w0, w1], [x, x], b)) == B + W0 * X + W1 * X
-    assert to_sympy(dot([w0, w1], [x, 2.0])) == W0 * X + W1 * _symbol("x0")
+    assert to_sympy(dot([w0, w1], [x, 2.0])) == W0 * X + W1 * _symbol("_0")
 
 
 # --- numbers ----------------------------------------------------------------------------------------
@@ -136,12 +136,12 @@ def test_other_floats_are_53_bit_floats_holding_the_exact_value() -> None:
 # --- symbols --------------------------------------------------------------------------------------------
 
 
-def test_unlabelled_leaves_are_x0_x1_in_topological_order_skipping_names_in_use() -> None:
-    a, b, c = Value(1.0), Value(2.0, label="x1"), Value(3.0)
+def test_unlabelled_leaves_are_numbered_in_topological_order_with_names_no_label_becomes() -> None:
+    a, b, c = Value(1.0), Value(2.0, label="_1"), Value(3.0)
     out = to_sympy(c * a + b)
-    x0, x1, x2 = _symbol("x0"), _symbol("x1"), _symbol("x2")
-    assert out == x0 * x2 + x1  # c is met first (x0); a is next and skips x1, b's label
+    assert out == _symbol("_0") * _symbol("_1") + _symbol("_1_")  # c is met first; the label _1 is escaped
     assert all(s.is_real for s in out.free_symbols)
+    assert to_sympy(a * c, symbols={a: "_0"}) == _symbol("_0") * _symbol("_1")  # skips a name given in symbols=
 
 
 def test_two_leaves_with_one_label_are_refused() -> None:
@@ -159,7 +159,7 @@ def test_symbols_mapping_names_leaves_and_interior_nodes() -> None:
     assert to_sympy(z + 1.0, symbols={x: theta, y: "y"}) == theta * _symbol("y") + 1
     assert to_sympy(z + 1.0, symbols={y: 4}) == 4 * _symbol("x") + 1
     assert to_sympy((z + 1.0).tanh(), symbols={z: "z"}) == sympy.tanh(_symbol("z") + 1)
-    assert to_sympy(z, symbols={Value(5.0): "unused"}) == _symbol("x") * _symbol("x0")
+    assert to_sympy(z, symbols={Value(5.0): "unused"}) == _symbol("x") * _symbol("_0")
     same = _symbol("s")
     assert to_sympy(x + y, symbols={x: same, y: same}) == 2 * same  # merging on purpose is allowed
     with pytest.raises(ValueError, match=r"leaf labelled 'x' would share its symbol"):
@@ -173,7 +173,7 @@ def test_symbols_mapping_names_leaves_and_interior_nodes() -> None:
 def test_unlabelled_number_writes_constant_leaves_as_numbers() -> None:
     x = Value(3.0, label="x")
     y = dot([x], [Value(0.5)], Value(2.0))
-    assert to_sympy(y) == _symbol("x") * _symbol("x0") + _symbol("x1")
+    assert to_sympy(y) == _symbol("x") * _symbol("_0") + _symbol("_1")
     assert to_sympy(y, unlabelled="number") == _symbol("x") / 2 + 2
     with pytest.raises(ValueError, match=r"unlabelled must be 'symbol' or 'number'"):
         to_sympy(y, unlabelled="numbers")  # type: ignore[arg-type]
@@ -193,12 +193,113 @@ def test_gradient_graphs_read_as_derivatives_of_any_order() -> None:
     y = x**3 + 2 * x
     (d1,) = grad(y, [x], create_graph=True)
     (d2,) = grad(d1, [x], create_graph=True)
-    assert to_sympy(d1, unlabelled="number") == 3 * X**2 + 2
-    assert sympy.expand(to_sympy(d2, unlabelled="number")) == 6 * X
+    assert to_sympy(d1) == 3 * X**2 + 2
+    assert sympy.expand(to_sympy(d2)) == 6 * X
     s = x.sigmoid()
     (ds,) = grad(s, [x], create_graph=True)
     sig = 1 / (1 + sympy.exp(-X))
-    assert sympy.simplify(to_sympy(ds, unlabelled="number") - sig * (1 - sig)) == 0
+    assert sympy.simplify(to_sympy(ds) - sig * (1 - sig)) == 0
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_each_ops_gradient_graph_holds_only_the_users_leaves_and_reads_as_the_derivative(name: str) -> None:
+    """Leaves labelled x0, x1, ...: the names the seed of a gradient graph once took, so a seed
+    leaf (or a generated name equal to a label) shows as a wrong formula, and as a stray leaf."""
+    prim = REGISTRY[name]
+    arity = prim.arity if prim.arity is not None else 5
+    points = SPECIAL_INPUTS.get(name, [POSITIVE, NEGATIVE, [0.0] * 5] if prim.kink else [POSITIVE])
+    for values in points:
+        leaves = [Value(v, label=f"x{i}") for i, v in enumerate(values[:arity])]
+        syms = [_symbol(f"x{i}") for i in range(arity)]
+        point = dict(zip(syms, values))
+        y = _apply(prim, leaves)
+        Y = to_sympy(y)
+        for seed in (1.0, -2.5):
+            for s, g in zip(syms, grad(y, leaves, grad_output=seed, create_graph=True)):
+                stray = [n for n in topological_order(g) if n.is_leaf and n not in leaves]
+                assert stray in ([], [g]), f"{name}: d/d{s} has leaves that are not inputs: {stray}"
+                if stray:  # a gradient that depends on no input is one constant leaf
+                    assert g.const == g.data
+                D = to_sympy(g)
+                assert D.free_symbols <= set(syms), f"{name}: d/d{s} = {D}"
+                expected = seed * sympy.diff(Y, s)
+                assert _close(_at(D, point), g.data), f"{name}: d/d{s} {D} is not {g.data}"
+                assert _close(_at(expected, point), g.data), f"{name}: d/d{s}: SymPy's {expected} is not {g.data}"
+                if name not in PIECEWISE and seed == 1.0:
+                    assert sympy.simplify(D - expected) == 0 or all(
+                        _close(_at(D, other), _at(expected, other))
+                        for other in ({t: 0.3 + 0.4 * k + 0.1 * j for j, t in enumerate(syms)} for k in range(3))
+                    ), f"{name}: d/d{s}: {D} vs {expected}"
+
+
+def test_the_issues_example_reads_as_its_derivative() -> None:
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    A, B = _symbol("a"), _symbol("b")
+    y = a * b + b**2
+    da, db = grad(y, [a, b], create_graph=True)
+    assert to_sympy(da) == B == sympy.diff(to_sympy(y), A)
+    assert to_sympy(db) == A + 2 * B == sympy.diff(to_sympy(y), B)
+    x0, x1 = Value(2.0, label="x0"), Value(-3.0, label="x1")
+    (d0,) = grad(x0 * x1 + x1**2, [x0], create_graph=True)
+    assert to_sympy(d0) == _symbol("x1")  # once x0*x1: the seed took the name x0
+    assert {n for n in topological_order(d0) if n.is_leaf} == {x1}
+    (h,) = grad(d0, [x1])
+    assert h.data == 1.0
+
+
+def test_constant_gradients_are_constant_leaves_read_as_numbers() -> None:
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    y = a * b
+    for g, number in [(grad(a + b, [a], create_graph=True)[0], 1),
+                      (grad(y, [y], create_graph=True)[0], 1),
+                      (grad(y, [y], grad_output=2.5, create_graph=True)[0], sympy.Rational(5, 2)),
+                      (grad(a * 3.0, [b], create_graph=True)[0], 0),
+                      (grad(y, [a])[0], -3)]:
+        assert g.is_leaf and g.const == g.data
+        assert to_sympy(g) == number
+    assert to_sympy(Value(1.0)) == _symbol("_0")  # an ordinary leaf is still a symbol
+
+
+def test_generated_names_never_equal_a_label_even_one_only_in_the_original_graph() -> None:
+    a, b = Value(2.0, label="_0"), Value(3.0)
+    y = a * b
+    assert to_sympy(y) == _symbol("_0_") * _symbol("_0")
+    (da,) = grad(y, [a], create_graph=True)  # b alone: unlabelled, numbered _0, which a's label is not
+    names = {s.name for s in to_sympy(da).free_symbols}
+    assert names == {"_0"} and to_sympy(a).name == "_0_"
+    c = Value(1.0, label="x0")
+    (dc,) = grad(c * b, [c], create_graph=True)
+    assert {s.name for s in to_sympy(dc).free_symbols} == {"_0"}  # not x0, c's label
+
+
+@pytest.mark.parametrize("label", ["E", "I", "pi", "oo", "N", "S", "nan", "Q", "lambda"])
+def test_labels_that_are_sympys_own_names_stay_symbols_in_print_too(label: str) -> None:
+    e = to_sympy(Value(1.0, label=label) * 2)
+    assert len(e.free_symbols) == 1
+    (s,) = e.free_symbols
+    assert s.name == label + "_"
+    assert str(e) == f"2*{label}_"
+    back = sympy.sympify(str(e))  # reads back as a symbol, not as SymPy's constant or function
+    assert back.free_symbols == {sympy.Symbol(label + "_")}
+    if label == "E":
+        assert e != 2 * sympy.E and str(e) != str(2 * sympy.E)
+
+
+def test_a_label_and_its_escaped_form_are_refused_as_one_symbol() -> None:
+    a, b = Value(1.0, label="E"), Value(2.0, label="E_")
+    with pytest.raises(ValueError, match=r"labelled 'E' and 'E_' would both be the symbol 'E_'"):
+        to_sympy(a + b)
+    assert to_sympy(a + b, symbols={b: "e2"}) == _symbol("E_") + _symbol("e2")
+
+
+def test_relus_formula_has_the_engines_derivative_at_the_kink() -> None:
+    for v in (0.0, 0.5, -0.5):
+        x = Value(v, label="x")
+        X = _symbol("x")
+        y = x.relu()
+        (g,) = grad(y, [x])
+        assert float(sympy.diff(to_sympy(y), X).subs(X, v)) == g.data  # 0 at 0, where Max's would be 1/2
+        assert float(to_sympy(y).subs(X, v)) == y.data
 
 
 # --- user ops ----------------------------------------------------------------------------------------------
@@ -223,7 +324,7 @@ def test_a_user_op_with_a_sympy_form_uses_it_and_differentiates() -> None:
     y = mysin(x * x)
     assert to_sympy(y) == sympy.sin(X**2)
     (dy,) = grad(y, [x], create_graph=True)
-    assert sympy.simplify(to_sympy(dy, unlabelled="number") - sympy.diff(sympy.sin(X**2), X)) == 0
+    assert sympy.simplify(to_sympy(dy) - sympy.diff(sympy.sin(X**2), X)) == 0
 
 
 # --- big graphs, sharing ------------------------------------------------------------------------------------
