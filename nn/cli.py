@@ -32,17 +32,17 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from nn.data import (
-    _GZIP_MAGIC,
     DATASETS,
+    GZIP_MAGIC,
     CSVData,
     Standardizer,
-    _check_names,
-    _csv_records,
-    _parse_number,
-    _read_labelled,
+    column_names,
+    csv_records,
     is_number,
     load_digits,
     load_iris,
+    parse_number,
+    read_labelled,
     train_test_split,
 )
 from nn.files import atomic_write
@@ -327,7 +327,7 @@ def _load(args: argparse.Namespace) -> _Data:
         try:
             _check_cost_before_loading(args, stem, target)
             with open(args.data, "rb") as f:
-                loaded = _read_labelled(f, args.data, target, compact=True)
+                loaded = read_labelled(f, args.data, target, compact=True)
         except ValueError as e:
             raise _RefusedError(str(e)) from None
         except OSError as e:
@@ -666,7 +666,7 @@ def _head(path: str) -> tuple[bytes, int] | None:
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            if f.read(2) == _GZIP_MAGIC:
+            if f.read(2) == GZIP_MAGIC:
                 f.seek(-4, os.SEEK_END)
                 size = max(int.from_bytes(f.read(4), "little"), size)
                 f.seek(0)
@@ -689,7 +689,7 @@ def _check_cost_before_loading(args: argparse.Namespace, name: str, target: str)
     if head is None or args.force:
         return
     text, size = head
-    sample = _read_labelled(io.BytesIO(text), args.data, target, sample=True)
+    sample = read_labelled(io.BytesIO(text), args.data, target, sample=True)
     n_rows = max(round(len(sample.X) * size / len(text)), len(sample.X))
     plan = _plan(args, name, n_rows, max(len(sample.classes), 2), True)
     n_out = max(len(sample.classes), 2) if LOSSES[plan.loss].multiclass else 1
@@ -980,7 +980,7 @@ def _read_for_prediction(path: str, saved: _Saved, nin: int, target: str
     Python), the first ``nin`` columns other than the target are read, and a line says so."""
     try:
         with open(path, "rb") as f:
-            return _columns_for_prediction(_csv_records(f, path), path, saved, nin, target)
+            return _columns_for_prediction(csv_records(f, path), path, saved, nin, target)
     except ValueError as e:
         raise _RefusedError(str(e)) from None
     except OSError as e:
@@ -993,7 +993,7 @@ def _columns_for_prediction(records: Iterator[tuple[int, list[str]]], path: str,
     if first is None:
         raise _RefusedError(f"{path}: the file needs a header row naming the columns and at least one data row")
     header_line, header_cells = first
-    header = _check_names(header_cells, path, header_line)  # the checks training makes: no repeated name
+    header = column_names(header_cells, path, header_line)  # the checks training makes: no repeated name
     index = {name: j for j, name in enumerate(header)}
     if saved.features is not None:
         missing = [f for f in saved.features if f not in index]
@@ -1021,7 +1021,7 @@ def _columns_for_prediction(records: Iterator[tuple[int, list[str]]], path: str,
         x: list[float] = []
         for j in columns:
             cell = cells[j].strip()
-            value = _parse_number(cell)
+            value = parse_number(cell)
             if value is None:
                 raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a number")
             if not math.isfinite(value):

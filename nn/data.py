@@ -179,7 +179,8 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 LabelledData = tuple[list[list[float]], list[int], list[str]]
 """``(X, y, classes)``: rows of float features, class indices ``0..k-1`` and the class names."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of gzip data: how a compressed CSV file is recognised."""
 
 
 def _where(source: str, line: int | None = None, column: int | None = None, name: str | None = None) -> str:
@@ -200,7 +201,7 @@ def decode_csv(raw: bytes, source: str) -> str:
     Raises:
         ValueError: broken gzip data, or bytes that are not UTF-8 (naming ``source`` and the line).
     """
-    if raw[:2] == _GZIP_MAGIC:
+    if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
@@ -221,8 +222,15 @@ _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]
 """A number as CSV files write it: ASCII digits only, no ``_`` separators (``float`` takes both)."""
 
 
-def _parse_number(text: str) -> float | None:
-    """``float(text)`` when ``text`` is written as a number (see :func:`is_number`), else None."""
+def parse_number(text: str) -> float | None:
+    """``float(text)`` when ``text`` is written as a number, else None.
+
+    Args:
+        text: the text of one cell (already stripped of spaces).
+
+    Returns:
+        The number (nan and inf included) when :func:`is_number` accepts ``text``, else None.
+    """
     return float(text) if _NUMBER.fullmatch(text) else None
 
 
@@ -286,7 +294,7 @@ def _open_binary(stream: BinaryIO) -> BinaryIO:
     """``stream`` itself, or a gunzipping reader over it when it starts with gzip's magic bytes."""
     magic = stream.read(2)
     stream.seek(0)
-    if magic == _GZIP_MAGIC:
+    if magic == GZIP_MAGIC:
         return cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
     return stream
 
@@ -302,11 +310,22 @@ def _utf8_error(stream: BinaryIO, source: str) -> str:
     return f"{source}: not UTF-8 text; save the file as UTF-8"
 
 
-def _csv_records(stream: BinaryIO, source: str) -> Iterator[tuple[int, list[str]]]:
+def csv_records(stream: BinaryIO, source: str) -> Iterator[tuple[int, list[str]]]:
     """The non-blank records of a CSV file, read as a stream, each with the line it starts on.
 
     The bytes are gunzipped when they are gzip data and decoded as UTF-8 (a byte-order mark is
-    dropped); every failure is one ValueError naming ``source`` and, where known, the line.
+    dropped). Used by :func:`load_csv` and by ``valuegrad predict``.
+
+    Args:
+        stream: the file opened for reading bytes, seekable (re-read to place a UTF-8 error).
+        source: the file's name for the messages.
+
+    Returns:
+        An iterator of ``(line, cells)``, ``line`` the 1-based line the record starts on.
+
+    Raises:
+        ValueError: (while iterating) not valid CSV, not UTF-8, or broken gzip data; the message
+            names ``source`` and, where known, the line.
     """
     text = io.TextIOWrapper(_open_binary(stream), encoding="utf-8-sig", newline="")
     reader = csv.reader(text, skipinitialspace=True)
@@ -324,9 +343,21 @@ def _csv_records(stream: BinaryIO, source: str) -> Iterator[tuple[int, list[str]
         raise ValueError(f"{source}: not a readable gzip file ({err})") from None
 
 
-def _check_names(cells: list[str], source: str, line: int) -> list[str]:
-    """The header's column names, stripped; refused when a name is empty or repeated, or when the
-    row looks like data or like a file written with another separator."""
+def column_names(cells: list[str], source: str, line: int) -> list[str]:
+    """The header's column names, stripped, after the checks :func:`load_csv` makes on them.
+
+    Args:
+        cells: the header record's cells.
+        source: the file's name for the messages.
+        line: the header's line.
+
+    Returns:
+        The names, spaces around them removed.
+
+    Raises:
+        ValueError: a name is empty or repeated, the row holds only numbers (no header), or it is
+            one column holding ``;`` or tabs (a file with another separator).
+    """
     names = [cell.strip() for cell in cells]
     if len(names) == 1:
         for sep, what in ((";", "semicolons"), ("\t", "tabs")):
@@ -351,18 +382,30 @@ def _check_names(cells: list[str], source: str, line: int) -> list[str]:
     return names
 
 
-def _read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bool = False,
+def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bool = False,
                    sample: bool = False) -> CSVData:
-    """Parse a labelled CSV file from ``stream`` one record at a time; every error is one
-    ValueError that says where. ``compact`` stores each row as an ``array('d')`` (8 bytes a
-    value instead of about 32 for a list of floats). ``sample``: the stream is the start of a
-    file, so a single class is not an error."""
-    records = _csv_records(stream, source)
+    """:func:`load_csv` on an open stream, one record at a time.
+
+    Args:
+        stream: the file opened for reading bytes (plain or gzip), seekable.
+        source: the file's name for the messages.
+        target: the label column's name; ``None`` means the last column.
+        compact: store each row as an ``array('d')``: 8 bytes a value instead of about 32 for a
+            list of floats (``valuegrad train --data`` uses this for large files).
+        sample: the stream is only the start of a file, so a single class is not an error.
+
+    Returns:
+        A :class:`CSVData`, as :func:`load_csv` describes.
+
+    Raises:
+        ValueError: as :func:`load_csv`, naming ``source``, the line and the column.
+    """
+    records = csv_records(stream, source)
     first = next(records, None)
     if first is None:
         raise ValueError(f"{source}: the file is empty; it needs a header row naming the columns, then data rows")
     header_line, header_cells = first
-    names = _check_names(header_cells, source, header_line)
+    names = column_names(header_cells, source, header_line)
     if target is None:
         t = len(names) - 1
     elif target in names:
@@ -395,7 +438,7 @@ def _read_labelled(stream: BinaryIO, source: str, target: str | None, compact: b
             cell = cells[j].strip()
             if not cell:
                 raise ValueError(f"{_where(source, line, j, names[j])}: empty cell")
-            value = _parse_number(cell)
+            value = parse_number(cell)
             if value is None:
                 raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number")
             if not math.isfinite(value):
@@ -406,7 +449,7 @@ def _read_labelled(stream: BinaryIO, source: str, target: str | None, compact: b
         if k is None:
             if not label:
                 raise ValueError(f"{_where(source, line, t, names[t])}: empty cell (no label)")
-            number = _parse_number(label)
+            number = parse_number(label)
             if number is not None and not math.isfinite(number):
                 raise ValueError(f"{_where(source, line, t, names[t])}: {label!r} is not a finite number, so not "
                                  "a class label (a missing value?); labels are class names or finite numbers")
@@ -418,7 +461,7 @@ def _read_labelled(stream: BinaryIO, source: str, target: str | None, compact: b
         raise ValueError(f"{source}: the file has a header row but no data rows")
 
     distinct = list(first_seen)
-    numbers = {label: _parse_number(label) for label in distinct}
+    numbers = {label: parse_number(label) for label in distinct}
     if all(v is not None for v in numbers.values()):
         by_value: dict[float, str] = {}
         for label in distinct:
@@ -487,13 +530,13 @@ def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> CSVD
     """
     source = os.fspath(path)
     with open(source, "rb") as f:
-        return _read_labelled(f, source, target)
+        return read_labelled(f, source, target)
 
 
 def _load_packaged(filename: str, target: str) -> CSVData:
     resource = resources.files("nn") / "datasets" / filename
     source = f"nn/datasets/{filename} (packaged with valuegrad)"
-    return _read_labelled(io.BytesIO(resource.read_bytes()), source, target)
+    return read_labelled(io.BytesIO(resource.read_bytes()), source, target)
 
 
 def load_iris() -> CSVData:

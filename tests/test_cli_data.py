@@ -333,8 +333,8 @@ def test_a_large_file_over_the_cost_limit_is_refused_before_it_is_loaded(
         read.append(1)
         raise AssertionError("the whole file was loaded")
 
-    monkeypatch.setattr(cli, "_read_labelled", lambda stream, *a, **k: (
-        nn.data._read_labelled(stream, *a, **k) if k.get("sample") else loader()))
+    monkeypatch.setattr(cli, "read_labelled", lambda stream, *a, **k: (
+        nn.data.read_labelled(stream, *a, **k) if k.get("sample") else loader()))
     monkeypatch.setattr(cli, "LIMIT_SECONDS", 1.0)
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
@@ -353,13 +353,13 @@ def test_a_large_file_within_the_limit_is_loaded_after_the_sample(
     _big_file(tmp_path / "big.csv", 3_000)
     monkeypatch.setattr(cli, "SAMPLE_BYTES", 4 * 1024)
     calls: list[bool] = []
-    real = nn.data._read_labelled
+    real = nn.data.read_labelled
 
     def spy(*args: object, **kwargs: object) -> object:
         calls.append(bool(kwargs.get("sample")))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli, "_read_labelled", spy)
+    monkeypatch.setattr(cli, "read_labelled", spy)
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "2", "--out", str(tmp_path / "run")]) == 0
     assert calls == [True, False]  # the sample, then the whole file once
     assert load_metadata(tmp_path / "run" / "model.json")["features"] == ["a", "b", "c"]
