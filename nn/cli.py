@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import gzip
 import io
 import itertools
 import math
@@ -28,17 +29,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, NoReturn
 
 from nn.data import (
     DATASETS,
+    GZIP_MAGIC,
+    CSVData,
     Standardizer,
-    decode_csv,
+    column_names,
+    csv_records,
     is_number,
-    load_csv,
     load_digits,
     load_iris,
+    parse_number,
+    read_labelled,
     train_test_split,
 )
 from nn.files import atomic_write
@@ -69,7 +73,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-REAL = {"iris": load_iris, "digits": load_digits}
+REAL: dict[str, Callable[[], CSVData]] = {"iris": load_iris, "digits": load_digits}
 """The packaged real data sets, by the name ``--dataset`` uses."""
 
 WARN_SECONDS = 60.0
@@ -77,6 +81,9 @@ WARN_SECONDS = 60.0
 LIMIT_SECONDS = 600.0
 """Above this estimated run time (or :data:`LIMIT_BYTES`) ``train`` refuses to start without ``--force``."""
 LIMIT_BYTES = 2 * 1024**3
+SAMPLE_BYTES = 1024**2
+"""``train --data``: a file larger than this (uncompressed) has its cost checked from its size and
+its first SAMPLE_BYTES before it is loaded."""
 
 
 @dataclass(frozen=True)
@@ -304,7 +311,7 @@ def _note(message: str) -> None:
 @dataclass
 class _Data:
     name: str  # for the folder name and the messages
-    X: list[list[float]]
+    X: Sequence[Sequence[float]]  # a file's rows are array('d'): 8 bytes a value
     y: list[int]
     classes: list[str]
     features: list[str]
@@ -312,52 +319,20 @@ class _Data:
     real: bool  # a packaged real set or a file (not a generated 2-D set)
 
 
-def _records(raw: bytes, source: str) -> list[tuple[int, list[str]]]:
-    """The non-blank CSV records of a file with the line each starts on."""
-    try:
-        text = decode_csv(raw, source)
-    except ValueError as e:
-        raise _RefusedError(str(e)) from None
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
-    out: list[tuple[int, list[str]]] = []
-    line = 0
-    try:
-        for record in reader:
-            start, line = line + 1, reader.line_num
-            if record:
-                out.append((start, record))
-    except csv.Error as e:
-        raise _RefusedError(f"{source}, line {reader.line_num}: not valid CSV ({e})") from None
-    return out
-
-
-def _header(raw: bytes, source: str) -> list[str]:
-    records = _records(raw, source)
-    return [cell.strip() for cell in records[0][1]] if records else []
-
-
-def _read_bytes(path: str, what: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise _RefusedError(f"cannot read {what} {path}: {e.strerror or e}") from None
-
-
 def _load(args: argparse.Namespace) -> _Data:
     """The data set named by the arguments, after every check that can be made on it."""
     if args.data is not None:
         target = args.target if args.target is not None else "label"
-        raw = _read_bytes(args.data, "--data")
+        stem = os.path.basename(args.data).split(".")[0] or "data"
         try:
-            X, y, classes = load_csv(args.data, target=target)
+            _check_cost_before_loading(args, stem, target)
+            with open(args.data, "rb") as f:
+                loaded = read_labelled(f, args.data, target, compact=True)
         except ValueError as e:
             raise _RefusedError(str(e)) from None
         except OSError as e:
             raise _RefusedError(f"cannot read --data {args.data}: {e.strerror or e}") from None
-        features = [n for n in _header(raw, args.data) if n != target]
-        stem = os.path.basename(args.data).split(".")[0] or "data"
-        return _Data(stem, X, y, classes, features, target, True)
+        return _Data(stem, loaded.X, loaded.y, loaded.classes, loaded.feature_names, loaded.target, True)
     if args.target is not None:
         raise _RefusedError("--target names the label column of a --data file; it does not apply to --dataset")
     name = args.dataset or "moons"
@@ -365,10 +340,8 @@ def _load(args: argparse.Namespace) -> _Data:
         for option in ("samples", "noise"):
             if getattr(args, option) is not None:
                 raise _RefusedError(f"--{option} applies to the generated sets only, not to --dataset {name}")
-        X, y, classes = REAL[name]()
-        resource = resources.files("nn") / "datasets" / f"{name}.csv.gz"
-        header = _header(resource.read_bytes(), name)
-        return _Data(name, X, y, classes, header[:-1], header[-1], True)
+        packaged = REAL[name]()
+        return _Data(name, packaged.X, packaged.y, packaged.classes, packaged.feature_names, packaged.target, True)
     kwargs: dict[str, Any] = {"seed": args.seed}
     if args.noise is not None:
         kwargs["noise"] = args.noise
@@ -414,12 +387,11 @@ class _Plan:
         return n if self.batch_size is None else min(self.batch_size, n)
 
 
-def _plan(args: argparse.Namespace, data: _Data) -> _Plan:
-    d = FILE if args.data is not None else DEFAULTS.get(data.name, GENERATED)
-    n_classes = len(data.classes)
-    loss = args.loss or ("cross_entropy" if n_classes > 2 or data.real else "hinge")
+def _plan(args: argparse.Namespace, name: str, n_rows: int, n_classes: int, real: bool) -> _Plan:
+    d = FILE if args.data is not None else DEFAULTS.get(name, GENERATED)
+    loss = args.loss or ("cross_entropy" if n_classes > 2 or real else "hinge")
     if n_classes > 2 and not LOSSES[loss].multiclass:
-        raise _RefusedError(f"{data.name} has {n_classes} classes; use --loss cross_entropy")
+        raise _RefusedError(f"{name} has {n_classes} classes; use --loss cross_entropy")
     optimizer = args.optimizer or d.optimizer
     lr = args.lr if args.lr is not None else (d.lr if optimizer == d.optimizer else None)
     test_fraction = args.test_fraction if args.test_fraction is not None else d.test_fraction
@@ -427,7 +399,7 @@ def _plan(args: argparse.Namespace, data: _Data) -> _Plan:
     if steps is None and epochs is None:
         steps, epochs = d.steps, d.epochs
         if steps is None and epochs is None:  # a file: about FILE_PASSES sample passes
-            n_train = round(len(data.X) * (1 - test_fraction))
+            n_train = round(n_rows * (1 - test_fraction))
             epochs = min(max(math.ceil(FILE_PASSES / max(n_train, 1)), 5), 200)
     return _Plan(
         hidden=list(args.hidden or d.hidden),
@@ -635,8 +607,8 @@ class _Split:
 
     data: _Data
     plan: _Plan
-    X_train: list[list[float]]
-    X_test: list[list[float]]
+    X_train: Sequence[Sequence[float]]
+    X_test: Sequence[Sequence[float]]
     y_train: list[int]
     y_test: list[int]
     scaler: Standardizer | None
@@ -648,7 +620,9 @@ def _prepare(args: argparse.Namespace) -> _Split:
     """Load, split and standardize the data, resolve every default and check the cost: every
     refusal that can happen before anything is written."""
     data = _load(args)
-    plan = _plan(args, data)
+    plan = _plan(args, data.name, len(data.X), len(data.classes), data.real)
+    X_train: Sequence[Sequence[float]]
+    X_test: Sequence[Sequence[float]]
     if plan.test_fraction > 0:
         X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, plan.test_fraction, seed=args.seed)
     else:  # no split: the rows in their order (the default moons run is micrograd's, exactly)
@@ -659,10 +633,7 @@ def _prepare(args: argparse.Namespace) -> _Split:
     split = _Split(data, plan, X_train, X_test, y_train, y_test, scaler, widths, plan.total_steps(len(X_train)))
     seconds, memory = _cost(split, args.vectorized)
     if (seconds > LIMIT_SECONDS or memory > LIMIT_BYTES) and not args.force:
-        raise _RefusedError(
-            f"this run would take about {_duration(seconds)} and {_size(memory)} of memory ({_work(split)}), "
-            f"over the limit of {LIMIT_SECONDS / 60:.0f} minutes or {LIMIT_BYTES / 1024**3:.0f} GB; "
-            "use a smaller --hidden, fewer --samples or --steps, or pass --force")
+        raise _RefusedError(_over_limit(args, seconds, memory, _work(split)))
     if args.vectorized:
         try:
             import numpy  # noqa: F401
@@ -677,6 +648,61 @@ def _prepare(args: argparse.Namespace) -> _Split:
     elif (args.backend, args.device, args.dtype) != ("numpy", None, None):
         raise _RefusedError("--backend, --device and --dtype choose how --vectorized runs; add --vectorized")
     return split
+
+
+def _over_limit(args: argparse.Namespace, seconds: float, memory: float, work: str, how: str = "") -> str:
+    """The refusal of a run over the cost limit, suggesting what applies to its data."""
+    fewer = ("fewer --steps or --epochs, a smaller --batch-size or a sample of the file" if args.data is not None
+             else "fewer --samples or --steps")
+    return (f"this run would take about {_duration(seconds)} and {_size(memory)} of memory ({work}){how}, "
+            f"over the limit of {LIMIT_SECONDS / 60:.0f} minutes or {LIMIT_BYTES / 1024**3:.0f} GB; "
+            f"use a smaller --hidden, {fewer}, or pass --force")
+
+
+def _head(path: str) -> tuple[bytes, int] | None:
+    """The first SAMPLE_BYTES of a file's text (gunzipped), cut after its last whole line, and the
+    file's uncompressed size (from gzip's trailer, which holds it modulo 4 GB); None when the file
+    is no larger than that or its start cannot be read (loading it then says why)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(2) == GZIP_MAGIC:
+                f.seek(-4, os.SEEK_END)
+                size = max(int.from_bytes(f.read(4), "little"), size)
+                f.seek(0)
+                head = gzip.GzipFile(fileobj=f, mode="rb").read(SAMPLE_BYTES + 1)
+            else:
+                f.seek(0)
+                head = f.read(SAMPLE_BYTES + 1)
+    except (OSError, EOFError, ValueError):
+        return None
+    if len(head) <= SAMPLE_BYTES:
+        return None
+    cut = head.rfind(b"\n") + 1
+    return (head[:cut], size) if cut else None
+
+
+def _check_cost_before_loading(args: argparse.Namespace, name: str, target: str) -> None:
+    """Refuse a large ``--data`` file's run over the cost limit before the file is loaded: the rows
+    are estimated from the file's size and the rows in its first SAMPLE_BYTES."""
+    head = _head(args.data)
+    if head is None or args.force:
+        return
+    text, size = head
+    sample = read_labelled(io.BytesIO(text), args.data, target, sample=True)
+    n_rows = max(round(len(sample.X) * size / len(text)), len(sample.X))
+    plan = _plan(args, name, n_rows, max(len(sample.classes), 2), True)
+    n_out = max(len(sample.classes), 2) if LOSSES[plan.loss].multiclass else 1
+    widths = [len(sample.feature_names), *plan.hidden, n_out]
+    n_train = n_rows - round(n_rows * plan.test_fraction)
+    total = plan.total_steps(n_train)
+    rows = plan.rows_per_step(n_train)
+    seconds, memory = estimate(_n_parameters(widths), rows, total, n_rows, len(sample.feature_names),
+                               args.vectorized)
+    if seconds > LIMIT_SECONDS or memory > LIMIT_BYTES:
+        work = f"an MLP of {_n_parameters(widths):,} parameters, {rows:,} rows per step, {total:,} steps"
+        how = f", estimated from the file's size and its first {len(sample.X):,} rows (about {n_rows:,} in all)"
+        raise _RefusedError(_over_limit(args, seconds, memory, work, how))
 
 
 def _cost(split: _Split, vectorized: bool) -> tuple[float, float]:
@@ -949,51 +975,63 @@ def _check_out_file(out: str, overwrite: bool) -> None:
 def _read_for_prediction(path: str, saved: _Saved, nin: int, target: str
                          ) -> tuple[list[str], list[list[str]], list[list[float]], list[str] | None]:
     """``(header, rows, X, labels)``: the file's cells, the model's features in training order,
-    and the target column's labels if the file has it (ignored for prediction)."""
-    records = _records(_read_bytes(path, "--data"), path)
-    if len(records) < 2:
+    and the target column's labels if the file has it (ignored for prediction). The columns are
+    found by name for a model that stores its feature names; for one that does not (saved from
+    Python), the first ``nin`` columns other than the target are read, and a line says so."""
+    try:
+        with open(path, "rb") as f:
+            return _columns_for_prediction(csv_records(f, path), path, saved, nin, target)
+    except ValueError as e:
+        raise _RefusedError(str(e)) from None
+    except OSError as e:
+        raise _RefusedError(f"cannot read --data {path}: {e.strerror or e}") from None
+
+
+def _columns_for_prediction(records: Iterator[tuple[int, list[str]]], path: str, saved: _Saved, nin: int,
+                            target: str) -> tuple[list[str], list[list[str]], list[list[float]], list[str] | None]:
+    first = next(records, None)
+    if first is None:
         raise _RefusedError(f"{path}: the file needs a header row naming the columns and at least one data row")
-    header_line, header_cells = records[0]
-    header = [c.strip() for c in header_cells]
-    if all(is_number(n) for n in header):
-        raise _RefusedError(f"{path}, line {header_line}: the first row holds only numbers; the file needs a "
-                            "header row naming the columns")
+    header_line, header_cells = first
+    header = column_names(header_cells, path, header_line)  # the checks training makes: no repeated name
     index = {name: j for j, name in enumerate(header)}
     if saved.features is not None:
         missing = [f for f in saved.features if f not in index]
         if missing:
             shown = ", ".join(repr(m) for m in missing[:5]) + (", ..." if len(missing) > 5 else "")
             raise _RefusedError(f"{path}: no column named {shown}; the model was trained on the columns "
-                           f"{', '.join(saved.features[:8])}{', ...' if nin > 8 else ''}")
+                                f"{', '.join(saved.features[:8])}{', ...' if nin > 8 else ''}")
         columns = [index[f] for f in saved.features]
     else:
-        columns = [j for j, name in enumerate(header) if name != target]
-        if len(columns) != nin:
-            raise _RefusedError(f"{path}: the model takes {nin} features but the file has {len(columns)} columns "
-                           f"besides {target!r}")
+        others = [j for j, name in enumerate(header) if name != target]
+        if len(others) < nin:
+            raise _RefusedError(f"{path}: the model takes {nin} features but the file has {len(others)} columns "
+                                f"besides {target!r}")
+        columns = others[:nin]
+        _note(f"the model stores no feature names (saved from Python), so its {nin} inputs are the file's "
+              f"first {nin} columns by position: {', '.join(header[j] for j in columns)}")
     t = index.get(target)
     rows: list[list[str]] = []
     X: list[list[float]] = []
     labels: list[str] | None = [] if t is not None else None
-    for line, cells in records[1:]:
+    for line, cells in records:
         if len(cells) != len(header):
             raise _RefusedError(f"{path}, line {line}: the row has {len(cells)} cells but the header names "
-                           f"{len(header)} columns")
+                                f"{len(header)} columns")
         x: list[float] = []
         for j in columns:
             cell = cells[j].strip()
-            try:
-                value = float(cell)
-            except ValueError:
-                raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a number"
-                               ) from None
+            value = parse_number(cell)
+            if value is None:
+                raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a number")
             if not math.isfinite(value):
                 raise _RefusedError(f"{path}, line {line}, column {j + 1} ({header[j]!r}): {cell!r} is not a finite "
-                               "number")
+                                    "number")
             x.append(value)
         rows.append([c.strip() for c in cells])
         X.append(x)
         if labels is not None and t is not None:
             labels.append(cells[t].strip())
+    if not rows:
+        raise _RefusedError(f"{path}: the file needs a header row naming the columns and at least one data row")
     return header, rows, X, labels
-

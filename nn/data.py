@@ -32,13 +32,16 @@ import math
 import numbers
 import os
 import random
+import re
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
-from typing import TypeVar
+from typing import Any, BinaryIO, NamedTuple, TypeVar, cast
 
 __all__ = [
     "DATASETS",
+    "CSVData",
     "Standardizer",
     "decode_csv",
     "is_number",
@@ -176,7 +179,8 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 LabelledData = tuple[list[list[float]], list[int], list[str]]
 """``(X, y, classes)``: rows of float features, class indices ``0..k-1`` and the class names."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of gzip data: how a compressed CSV file is recognised."""
 
 
 def _where(source: str, line: int | None = None, column: int | None = None, name: str | None = None) -> str:
@@ -197,7 +201,7 @@ def decode_csv(raw: bytes, source: str) -> str:
     Raises:
         ValueError: broken gzip data, or bytes that are not UTF-8 (naming ``source`` and the line).
     """
-    if raw[:2] == _GZIP_MAGIC:
+    if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
@@ -213,59 +217,199 @@ def decode_csv(raw: bytes, source: str) -> str:
         ) from None
 
 
+_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)",
+                     re.IGNORECASE)
+"""A number as CSV files write it: ASCII digits only, no ``_`` separators (``float`` takes both)."""
+
+
+def parse_number(text: str) -> float | None:
+    """``float(text)`` when ``text`` is written as a number, else None.
+
+    Args:
+        text: the text of one cell (already stripped of spaces).
+
+    Returns:
+        The number (nan and inf included) when :func:`is_number` accepts ``text``, else None.
+    """
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
 def is_number(text: str) -> bool:
-    """True if ``float(text)`` reads ``text``."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """True if ``text`` is a number as a CSV file writes it.
+
+    That is an optional sign, ASCII digits with an optional decimal point and exponent, or
+    ``nan``/``inf``/``infinity`` in any case. Python's ``float`` reads more, none of which a
+    data file means as a number: ``1_000``, non-ASCII digits (``'١٢'``, fullwidth ``'１'``)
+    and spaces around the number.
+
+    Args:
+        text: the text of one cell (already stripped of spaces).
+
+    Returns:
+        Whether ``text`` reads as a number.
+
+    Example:
+        >>> is_number("-1.5e3"), is_number("1_000"), is_number("\uff11")
+        (True, False, False)
+    """
+    return _NUMBER.fullmatch(text) is not None
 
 
-def _finite_number(text: str) -> float | None:
-    """``float(text)`` when that is a finite number, else None."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+class _Labelled(NamedTuple):
+    X: list[list[float]]
+    y: list[int]
+    classes: list[str]
 
 
-def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
-    """Parse the text of a labelled CSV file; every error is one ValueError that says where."""
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
-    records: list[tuple[int, list[str]]] = []  # (first line of the record, its cells)
+class CSVData(_Labelled):
+    """What :func:`load_csv` returns: the named tuple ``(X, y, classes)``, plus the column names.
+
+    It unpacks into three as before (``X, y, classes = load_csv(...)``) and compares equal to
+    the plain tuple; ``feature_names`` and ``target`` say which columns ``X`` and ``y`` came from.
+
+    Attributes:
+        X: the rows of features as floats, columns in file order, the target left out.
+        y: each row's class index ``0..k-1``.
+        classes: the labels as written in the file, ``classes[y[i]]`` being row ``i``'s.
+        feature_names: the header's names of the columns of ``X``, in order.
+        target: the header's name of the label column.
+    """
+
+    feature_names: list[str]
+    target: str
+
+    def __new__(cls, X: list[list[float]], y: list[int], classes: list[str], feature_names: list[str],
+                target: str) -> CSVData:
+        self = super().__new__(cls, X, y, classes)
+        self.feature_names = feature_names
+        self.target = target
+        return self
+
+    def __repr__(self) -> str:
+        return (f"CSVData(X=<{len(self.X)} rows>, y=<{len(self.y)} labels>, classes={self.classes!r}, "
+                f"feature_names={self.feature_names!r}, target={self.target!r})")
+
+
+def _open_binary(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself, or a gunzipping reader over it when it starts with gzip's magic bytes."""
+    magic = stream.read(2)
+    stream.seek(0)
+    if magic == GZIP_MAGIC:
+        return cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
+    return stream
+
+
+def _utf8_error(stream: BinaryIO, source: str) -> str:
+    """The place of the first byte of ``stream`` that is not UTF-8, re-read line by line."""
+    stream.seek(0)
+    for line, raw in enumerate(_open_binary(stream), start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return f"{_where(source, line)}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8"
+    return f"{source}: not UTF-8 text; save the file as UTF-8"
+
+
+def csv_records(stream: BinaryIO, source: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank records of a CSV file, read as a stream, each with the line it starts on.
+
+    The bytes are gunzipped when they are gzip data and decoded as UTF-8 (a byte-order mark is
+    dropped). Used by :func:`load_csv` and by ``valuegrad predict``.
+
+    Args:
+        stream: the file opened for reading bytes, seekable (re-read to place a UTF-8 error).
+        source: the file's name for the messages.
+
+    Returns:
+        An iterator of ``(line, cells)``, ``line`` the 1-based line the record starts on.
+
+    Raises:
+        ValueError: (while iterating) not valid CSV, not UTF-8, or broken gzip data; the message
+            names ``source`` and, where known, the line.
+    """
+    text = io.TextIOWrapper(_open_binary(stream), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, skipinitialspace=True)
     previous_line = 0
     try:
         for record in reader:
             line, previous_line = previous_line + 1, reader.line_num
             if record:  # a blank line reads as [] and is skipped
-                records.append((line, record))
+                yield line, record
     except csv.Error as err:
         raise ValueError(f"{_where(source, reader.line_num)}: not valid CSV ({err})") from None
-    if not records:
-        raise ValueError(f"{source}: the file is empty; it needs a header row naming the columns, then data rows")
+    except UnicodeDecodeError:
+        raise ValueError(_utf8_error(stream, source)) from None
+    except (OSError, EOFError, zlib.error) as err:  # gzip data that breaks off or is corrupt
+        raise ValueError(f"{source}: not a readable gzip file ({err})") from None
 
-    header_line, header_cells = records[0]
-    names = [cell.strip() for cell in header_cells]
+
+def column_names(cells: list[str], source: str, line: int) -> list[str]:
+    """The header's column names, stripped, after the checks :func:`load_csv` makes on them.
+
+    Args:
+        cells: the header record's cells.
+        source: the file's name for the messages.
+        line: the header's line.
+
+    Returns:
+        The names, spaces around them removed.
+
+    Raises:
+        ValueError: a name is empty or repeated, the row holds only numbers (no header), or it is
+            one column holding ``;`` or tabs (a file with another separator).
+    """
+    names = [cell.strip() for cell in cells]
+    if len(names) == 1:
+        for sep, what in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in names[0]:
+                raise ValueError(
+                    f"{_where(source, line)}: the header is one column, {names[0][:60]!r}, holding {what}; "
+                    f"the file seems to separate its columns with {what}, but valuegrad reads comma-separated "
+                    "files: save it with commas between the columns"
+                )
     if all(is_number(n) for n in names):
         raise ValueError(
-            f"{_where(source, header_line)}: the first row holds only numbers, so it looks like data; "
+            f"{_where(source, line)}: the first row holds only numbers, so it looks like data; "
             "the file needs a header row naming the columns"
         )
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         if not name:
-            raise ValueError(f"{_where(source, header_line, j)}: empty column name in the header row")
+            raise ValueError(f"{_where(source, line, j)}: empty column name in the header row")
         if name in seen:
-            raise ValueError(
-                f"{_where(source, header_line, j, name)}: duplicate column name (also column {seen[name] + 1})"
-            )
+            raise ValueError(f"{_where(source, line, j, name)}: duplicate column name (also column {seen[name] + 1})")
         seen[name] = j
+    return names
+
+
+def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bool = False,
+                   sample: bool = False) -> CSVData:
+    """:func:`load_csv` on an open stream, one record at a time.
+
+    Args:
+        stream: the file opened for reading bytes (plain or gzip), seekable.
+        source: the file's name for the messages.
+        target: the label column's name; ``None`` means the last column.
+        compact: store each row as an ``array('d')``: 8 bytes a value instead of about 32 for a
+            list of floats (``valuegrad train --data`` uses this for large files).
+        sample: the stream is only the start of a file, so a single class is not an error.
+
+    Returns:
+        A :class:`CSVData`, as :func:`load_csv` describes.
+
+    Raises:
+        ValueError: as :func:`load_csv`, naming ``source``, the line and the column.
+    """
+    records = csv_records(stream, source)
+    first = next(records, None)
+    if first is None:
+        raise ValueError(f"{source}: the file is empty; it needs a header row naming the columns, then data rows")
+    header_line, header_cells = first
+    names = column_names(header_cells, source, header_line)
     if target is None:
         t = len(names) - 1
-    elif target in seen:
-        t = seen[target]
+    elif target in names:
+        t = names.index(target)
     else:
         listed = ", ".join(repr(n) for n in names)
         raise ValueError(f"{_where(source, header_line)}: no column named {target!r}; the columns are {listed}")
@@ -274,15 +418,14 @@ def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
             f"{_where(source, header_line, t, names[t])}: this is the only column; "
             "the file needs at least one feature column besides the target"
         )
-    if len(records) == 1:
-        raise ValueError(f"{source}: the file has a header row but no data rows")
 
     width = len(names)
     features = [j for j in range(width) if j != t]
-    X: list[list[float]] = []
-    labels: list[str] = []
+    X: list[Any] = []
+    label_ids: list[int] = []  # each row's label as an index into first_seen's order
     first_seen: dict[str, int] = {}  # label -> line it first appears on
-    for line, cells in records[1:]:
+    ids: dict[str, int] = {}
+    for line, cells in records:
         if len(cells) != width:
             if len(cells) < width:
                 j = len(cells)
@@ -295,22 +438,30 @@ def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
             cell = cells[j].strip()
             if not cell:
                 raise ValueError(f"{_where(source, line, j, names[j])}: empty cell")
-            try:
-                value = float(cell)
-            except ValueError:
-                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number") from None
+            value = parse_number(cell)
+            if value is None:
+                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number")
             if not math.isfinite(value):
                 raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a finite number")
             row.append(value)
         label = cells[t].strip()
-        if not label:
-            raise ValueError(f"{_where(source, line, t, names[t])}: empty cell (no label)")
-        X.append(row)
-        labels.append(label)
-        first_seen.setdefault(label, line)
+        k = ids.get(label)
+        if k is None:
+            if not label:
+                raise ValueError(f"{_where(source, line, t, names[t])}: empty cell (no label)")
+            number = parse_number(label)
+            if number is not None and not math.isfinite(number):
+                raise ValueError(f"{_where(source, line, t, names[t])}: {label!r} is not a finite number, so not "
+                                 "a class label (a missing value?); labels are class names or finite numbers")
+            k = ids[label] = len(ids)
+            first_seen[label] = line
+        X.append(array("d", row) if compact else row)
+        label_ids.append(k)
+    if not X:
+        raise ValueError(f"{source}: the file has a header row but no data rows")
 
     distinct = list(first_seen)
-    numbers = {label: _finite_number(label) for label in distinct}
+    numbers = {label: parse_number(label) for label in distinct}
     if all(v is not None for v in numbers.values()):
         by_value: dict[float, str] = {}
         for label in distinct:
@@ -325,64 +476,70 @@ def _parse_csv(text: str, source: str, target: str | None) -> LabelledData:
         classes = [by_value[v] for v in sorted(by_value)]
     else:
         classes = sorted(distinct)
-    if len(classes) < 2:
+    if len(classes) < 2 and not sample:
         raise ValueError(
             f"{_where(source, None, t, names[t])}: every row has the label {classes[0]!r}; "
             "classification needs at least 2 classes"
         )
-    index = {label: k for k, label in enumerate(classes)}
-    return X, [index[label] for label in labels], classes
+    index = [classes.index(label) for label in distinct]
+    return CSVData(X, [index[k] for k in label_ids], classes, [names[j] for j in features], names[t])
 
 
-def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> LabelledData:
+def load_csv(path: str | os.PathLike[str], target: str | None = "label") -> CSVData:
     """Read a labelled CSV file for classification: float features and one class column.
 
     The first row must be a header naming the columns (unique names). Every other column than
-    the target is a feature, and every feature cell must be a finite number. Spaces around names
+    the target is a feature, and every feature cell must be a finite number written with ASCII
+    digits (see :func:`is_number`: ``1_000`` and ``'١٢'`` are not numbers). Spaces around names
     and cells are ignored. The target column may be anywhere and hold integers or text: its
     distinct labels are sorted (numerically when every label is a number, as strings otherwise)
-    and numbered ``0..k-1``.
+    and numbered ``0..k-1``; ``nan`` and ``inf`` are not labels.
     Files compressed with gzip (``.csv.gz``; recognised by their content) are read
     transparently; the text must be UTF-8 (a byte-order mark is allowed). Blank lines are
-    skipped. Only the standard library's ``csv`` module is used.
+    skipped. The file is read as a stream, one row at a time, with the standard library's
+    ``csv`` module.
 
     Args:
         path: the CSV file, plain or gzip-compressed.
         target: the name of the column holding the class labels; ``None`` means the last column.
 
     Returns:
-        ``(X, y, classes)``: ``X`` the rows of features as floats (columns in file order, the
-        target left out), ``y`` each row's class index, ``classes`` the labels as written in the
-        file, so ``classes[y[i]]`` is row ``i``'s label (for labels 10, 9, 2: ``['2', '9', '10']``).
+        A :class:`CSVData`, the named tuple ``(X, y, classes)``: ``X`` the rows of features as
+        floats (columns in file order, the target left out), ``y`` each row's class index,
+        ``classes`` the labels as written in the file, so ``classes[y[i]]`` is row ``i``'s label
+        (for labels 10, 9, 2: ``['2', '9', '10']``). Its ``feature_names`` attribute holds the
+        names of ``X``'s columns and ``target`` the label column's name.
 
     Raises:
         ValueError: the file is empty or has no data rows, its first row looks like data (no
-            header), a column name is empty or repeated, the target column is missing (the
-            message lists the columns), a row has too few or too many cells, a cell is empty,
-            not a number or not finite (nan, inf), two labels are the same number written two
-            ways (``1`` and ``1.0``), there is only one class, or the file is not UTF-8 or not
-            readable gzip. The message names the file and, where they apply, the line and the
-            column (1-based index and name).
+            header), its header is one column holding ``;`` or tabs (another separator), a
+            column name is empty or repeated, the target column is missing (the message lists
+            the columns), a row has too few or too many cells, a cell is empty, not a number or
+            not finite (nan, inf), a label is nan or inf, two labels are the same number written
+            two ways (``1`` and ``1.0``), there is only one class, or the file is not UTF-8 or
+            not readable gzip. The message names the file and, where they apply, the line and
+            the column (1-based index and name).
         OSError: the file cannot be opened (``FileNotFoundError`` and the like).
 
     Example:
         >>> X, y, classes = load_csv("flowers.csv", target="species")  # doctest: +SKIP
         >>> X[0], y[0], classes  # doctest: +SKIP
         ([5.1, 3.5, 1.4, 0.2], 0, ['setosa', 'versicolor', 'virginica'])
+        >>> load_csv("flowers.csv", target="species").feature_names  # doctest: +SKIP
+        ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']
     """
     source = os.fspath(path)
     with open(source, "rb") as f:
-        raw = f.read()
-    return _parse_csv(decode_csv(raw, source), source, target)
+        return read_labelled(f, source, target)
 
 
-def _load_packaged(filename: str, target: str) -> LabelledData:
+def _load_packaged(filename: str, target: str) -> CSVData:
     resource = resources.files("nn") / "datasets" / filename
     source = f"nn/datasets/{filename} (packaged with valuegrad)"
-    return _parse_csv(decode_csv(resource.read_bytes(), source), source, target)
+    return read_labelled(io.BytesIO(resource.read_bytes()), source, target)
 
 
-def load_iris() -> LabelledData:
+def load_iris() -> CSVData:
     """Fisher's iris flowers: 150 rows, 4 measurements in cm, 3 species of 50 rows each.
 
     Read from the copy packaged with valuegrad (``nn/datasets/iris.csv.gz``); the features are
@@ -402,7 +559,7 @@ def load_iris() -> LabelledData:
     return _load_packaged("iris.csv.gz", "species")
 
 
-def load_digits() -> LabelledData:
+def load_digits() -> CSVData:
     """Handwritten digits, 8×8 version: 1,797 images of 64 pixel counts (0–16), digits 0–9.
 
     Read from the copy packaged with valuegrad (``nn/datasets/digits.csv.gz``); the features

@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import nn.data
+from nn import cli
 from nn.cli import main
 from nn.data import Standardizer, load_iris, train_test_split
 from nn.io import load, load_metadata
@@ -254,3 +257,109 @@ def test_predictions_follow_the_output_activations_threshold(tmp_path: Path) -> 
     predicted = [int(row[-1]) for row in list(csv.reader(result.stdout.splitlines()))[1:]]
     assert predicted == predict_classes(model, points)  # class 1 above 0.5, not above 0
     assert set(predicted) == {0, 1}
+
+
+# --- issue 19: predict reads a file the way training did; large files are checked first --------
+
+
+def test_predict_refuses_duplicate_column_names_as_training_does(iris_run: tuple[Path, str], tmp_path: Path) -> None:
+    (tmp_path / "dup.csv").write_text("sepal_length,sepal_width,petal_length,petal_width,sepal_width\n"
+                                      "5.1,3.5,1.4,0.2,9.9\n")
+    result = _run("predict", str(iris_run[0] / "model.json"), "--data", "dup.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ("valuegrad: error: dup.csv, line 1, column 5 ('sepal_width'): duplicate column name "
+                             "(also column 2)\n")
+
+
+def test_predict_matches_columns_by_name_whatever_their_order_and_names_a_missing_one(
+    iris_run: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = str(iris_run[0] / "model.json")
+    rows = [0, 1, 50, 51, 100, 101, 149]
+    _write_flowers(tmp_path / "ordered.csv", rows=rows)
+    _write_flowers(tmp_path / "shuffled.csv", rows=rows, columns=["petal_width", "species", "sepal_length",
+                                                                  "petal_length", "sepal_width"])
+    with (tmp_path / "shuffled.csv").open() as f:  # and an extra column, ignored
+        lines = [line.rstrip("\n") + (",extra\n" if i == 0 else ",1e9\n") for i, line in enumerate(f)]
+    (tmp_path / "shuffled.csv").write_text("".join(lines))
+    predicted = {}
+    for name in ("ordered", "shuffled"):
+        assert main(["predict", model, "--data", str(tmp_path / f"{name}.csv")]) == 0
+        predicted[name] = [r[-1] for r in csv.reader(capsys.readouterr().out.splitlines()[1:])]
+    assert predicted["shuffled"] == predicted["ordered"] and len(predicted["ordered"]) == len(rows)
+    (tmp_path / "missing.csv").write_text("petal_width,sepal_length,petal_length\n0.2,5.1,1.4\n")
+    assert main(["predict", model, "--data", str(tmp_path / "missing.csv")]) == 2
+    assert "no column named 'sepal_width'; the model was trained on the columns" in capsys.readouterr().err
+
+
+def test_a_model_without_feature_names_reads_the_first_columns_by_position_and_says_so(tmp_path: Path) -> None:
+    model = MLP(2, [3, 2], seed=0)  # saved from Python: no metadata
+    model.save(tmp_path / "plain.json")
+    (tmp_path / "points.csv").write_text("u,v,w\n1,2,300\n-1,0.5,-7\n")
+    result = _run("predict", "plain.json", "--data", "points.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ("valuegrad: the model stores no feature names (saved from Python), so its 2 inputs "
+                             "are the file's first 2 columns by position: u, v\n")
+    predicted = [int(r[-1]) for r in csv.reader(result.stdout.splitlines()[1:])]
+    assert predicted == predict_classes(model, [[1.0, 2.0], [-1.0, 0.5]])
+
+
+def test_predict_reads_numbers_and_separators_as_training_does(iris_run: tuple[Path, str], tmp_path: Path) -> None:
+    model = str(iris_run[0] / "model.json")
+    (tmp_path / "wide.csv").write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1_4,0.2\n")
+    result = _run("predict", model, "--data", "wide.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "valuegrad: error: wide.csv, line 2, column 3 ('petal_length'): '1_4' is not a number\n"
+    (tmp_path / "semi.csv").write_text("sepal_length;sepal_width;petal_length;petal_width\n5.1;3.5;1.4;0.2\n")
+    result = _run("predict", model, "--data", "semi.csv", cwd=tmp_path)
+    assert result.returncode == 2 and "holding semicolons" in result.stderr
+    assert "save it with commas between the columns" in result.stderr
+
+
+def _big_file(path: Path, rows: int) -> None:
+    with path.open("w") as f:
+        f.write("a,b,c,label\n")
+        f.writelines(f"{i * 0.001:.6f},{(i % 97) / 7:.6f},{i % 13},{i % 3}\n" for i in range(rows))
+
+
+def test_a_large_file_over_the_cost_limit_is_refused_before_it_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _big_file(tmp_path / "big.csv", 40_000)  # about 1.1 MB
+    monkeypatch.setattr(cli, "SAMPLE_BYTES", 64 * 1024)
+    read: list[int] = []
+
+    def loader(*args: object, **kwargs: object) -> object:
+        read.append(1)
+        raise AssertionError("the whole file was loaded")
+
+    monkeypatch.setattr(cli, "read_labelled", lambda stream, *a, **k: (
+        nn.data.read_labelled(stream, *a, **k) if k.get("sample") else loader()))
+    monkeypatch.setattr(cli, "LIMIT_SECONDS", 1.0)
+    assert main(["train", "--data", str(tmp_path / "big.csv"), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert read == [] and not (tmp_path / "run").exists()
+    assert re.fullmatch(r"valuegrad: error: this run would take about .* steps\), estimated from the file's size "
+                        r"and its first [\d,]+ rows \(about [\d,]+ in all\), over the limit of 0 minutes or 2 GB; "
+                        r"use a smaller --hidden, fewer --steps or --epochs, a smaller --batch-size or a sample "
+                        r"of the file, or pass --force\n", err), err
+    estimated = int(re.search(r"about ([\d,]+) in all", err).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert 36_000 <= estimated <= 44_000
+
+
+def test_a_large_file_within_the_limit_is_loaded_after_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _big_file(tmp_path / "big.csv", 3_000)
+    monkeypatch.setattr(cli, "SAMPLE_BYTES", 4 * 1024)
+    calls: list[bool] = []
+    real = nn.data.read_labelled
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(bool(kwargs.get("sample")))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "read_labelled", spy)
+    assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "2", "--out", str(tmp_path / "run")]) == 0
+    assert calls == [True, False]  # the sample, then the whole file once
+    assert load_metadata(tmp_path / "run" / "model.json")["features"] == ["a", "b", "c"]

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nn.data import Standardizer, load_csv, load_digits, load_iris, train_test_split
+import nn.data
+from nn.data import CSVData, Standardizer, is_number, load_csv, load_digits, load_iris, train_test_split
 from tests.strategies import NO_DEADLINE
 
 
@@ -513,3 +514,61 @@ def test_packaged_files_read_like_any_csv_and_calls_return_fresh_lists(tmp_path:
     X, y, classes = load_iris()
     X[0][0], y[0], classes[0] = -1.0, 2, "changed"
     assert load_iris()[0][0][0] == 5.1 and load_iris()[1][0] == 0 and load_iris()[2][0] == "setosa"
+
+
+# --- issue 19: files are read the way they were written ----------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662", "\uff11", "\u0663.\u0665", "1_0.5e1_0"])
+def test_numbers_python_reads_but_files_do_not_write_are_not_numbers(tmp_path: Path, cell: str) -> None:
+    assert not is_number(cell)
+    message = _refusal(_write(tmp_path, f"a,label\n1,x\n{cell},y\n"))
+    assert f"line 3, column 1 ('a'): {cell.strip()!r} is not a number" in message
+
+
+def test_plain_numbers_still_are(tmp_path: Path) -> None:
+    assert all(is_number(t) for t in ["0", "-1.5", "+.5", "5.", "1e-3", "2E+10", "nan", "-Inf", "infinity"])
+    assert not any(is_number(t) for t in ["", ".", "e5", "1e", "1,5", "0x10", " 1", "1 "])
+    X, _, _ = load_csv(_write(tmp_path, "a,b,label\n+.5,5.,x\n1e-3,-2E+2,y\n"))
+    assert X == [[0.5, 5.0], [0.001, -200.0]]
+
+
+@pytest.mark.parametrize("label", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_nan_and_inf_are_not_labels(tmp_path: Path, label: str) -> None:
+    message = _refusal(_write(tmp_path, f"a,label\n1,0\n2,{label}\n3,1\n"))
+    assert f"line 3, column 2 ('label'): {label!r} is not a finite number, so not a class label" in message
+
+
+@pytest.mark.parametrize(("sep", "what"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_header_of_one_column_holding_another_separator_gets_a_hint(tmp_path: Path, sep: str, what: str) -> None:
+    text = sep.join(["a", "b", "label"]) + "\n" + sep.join(["1", "2", "x"]) + "\n"
+    message = _refusal(_write(tmp_path, text))
+    assert f"line 1: the header is one column, {'a' + sep + 'b' + sep + 'label'!r}, holding {what}" in message
+    assert "save it with commas between the columns" in message
+    # with target=None the one column would otherwise be "the only column"
+    assert "holding " + what in _refusal(_write(tmp_path, text), target=None)
+
+
+def test_load_csv_gives_the_feature_names_and_still_unpacks_into_three(tmp_path: Path) -> None:
+    data = load_csv(_write(tmp_path, "a,species,b\n1,x,2\n3,y,4\n"), target="species")
+    X, y, classes = data
+    assert (X, y, classes) == ([[1.0, 2.0], [3.0, 4.0]], [0, 1], ["x", "y"])
+    assert len(data) == 3 and data == (X, y, classes)
+    assert (data.X, data.y, data.classes) == (X, y, classes)
+    assert (data.feature_names, data.target) == (["a", "b"], "species")
+    assert isinstance(data, CSVData) and "feature_names=['a', 'b']" in repr(data)
+    iris = load_iris()
+    assert iris.feature_names == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert iris.target == "species"
+    assert load_digits().feature_names[:2] == ["pixel_0_0", "pixel_0_1"]
+
+
+def test_the_file_is_read_as_a_stream_not_as_one_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the whole text (and a list of every record) once took about 20 times the file's size
+    path = _write(tmp_path, "a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(1000)))
+
+    def whole(*args: object) -> str:
+        raise AssertionError("decode_csv read the whole file")
+
+    monkeypatch.setattr(nn.data, "decode_csv", whole)
+    assert len(load_csv(path).X) == 1000
