@@ -41,11 +41,11 @@ from autograd.viz import (
     DotNotFoundError,
     DrawingFallbackWarning,
     GraphvizError,
-    _stacklevel_outside,
-    _undrawable,
+    caller_stacklevel,
     dot_available,
     draw_dot,
     fallback_layout,
+    graphviz_problem,
     visible_text,
 )
 
@@ -375,7 +375,7 @@ class Stepper:
         for n, g in zip(self.nodes, widest):
             n.grad = g
         # layout='dot' lets draw_dot's pipe() refuse such a label with its ValueError
-        reason = _undrawable(self.nodes) if layout == "auto" else None
+        reason = graphviz_problem(self.nodes) if layout == "auto" else None
         if reason is None:
             try:
                 return _graphviz_layout(self.root, self.nodes, self.rankdir, max_nodes)
@@ -392,7 +392,7 @@ class Stepper:
                     raise
                 reason = f"Graphviz failed on this graph ({type(exc).__name__}: {exc})"
         warnings.warn(f"{reason}; laying the graph out in pure Python instead", DrawingFallbackWarning,
-                      stacklevel=_stacklevel_outside())
+                      stacklevel=caller_stacklevel())
         return _python_layout(self.nodes, self.rankdir)
 
     # --- what the browser gets ----------------------------------------------------------------

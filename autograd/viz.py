@@ -37,10 +37,12 @@ __all__ = [
     "FallbackLayout",
     "GraphvizError",
     "ValueGraphMixin",
+    "caller_stacklevel",
     "dot_available",
     "draw_dot",
     "fallback_layout",
     "fallback_svg",
+    "graphviz_problem",
     "visible_text",
 ]
 
@@ -89,9 +91,15 @@ def visible_text(text: str) -> str:
     return _NOT_XML.sub(escaped, text)
 
 
-def _stacklevel_outside() -> int:
-    """The ``stacklevel`` for a warning about the caller's drawing: the first frame outside
-    ``autograd``, so that the warning names the user's line, not ours (whichever path got here)."""
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning name the first line outside ``autograd``.
+
+    A drawing can be reached by several paths (``to_svg``, ``_repr_svg_``, the stepper), so a
+    fixed ``stacklevel`` would name one of our lines on some of them.
+
+    Returns:
+        The ``stacklevel`` to pass to ``warnings.warn`` from the function that calls this one.
+    """
     here = os.path.dirname(os.path.abspath(__file__))
     frame: FrameType | None = sys._getframe(1)
     level = 1
@@ -100,8 +108,16 @@ def _stacklevel_outside() -> int:
     return level
 
 
-def _undrawable(nodes: Iterable[Value]) -> str | None:
-    """Why Graphviz cannot be given these labels (it would fail, or never get them), or None."""
+def graphviz_problem(nodes: Iterable[Value]) -> str | None:
+    """Why Graphviz cannot be given these Values' labels, or None if it can.
+
+    Args:
+        nodes: the Values to be drawn.
+
+    Returns:
+        A sentence naming the first label with a NUL character (dot stops reading there) or a
+        character UTF-8 cannot encode (a lone surrogate), or None.
+    """
     for n in nodes:
         label = n.label
         if "\x00" in label:  # dot reads its input as C strings: a NUL ends the line mid-record
@@ -146,7 +162,7 @@ class ValueGraphMixin:
     def _run_dot(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         import graphviz
 
-        reason = _undrawable(self.nodes_drawn)
+        reason = graphviz_problem(self.nodes_drawn)
         if reason is not None:
             # refused before dot starts: graphviz would otherwise fail encoding the source with
             # the dot process already running, and leave it behind
@@ -166,14 +182,14 @@ class ValueGraphMixin:
         """SVG text: Graphviz's layout when ``dot`` is installed and can draw the graph, else the
         pure-Python fallback (with one :class:`DrawingFallbackWarning` saying why)."""
         global _warned
-        reason = _undrawable(self.nodes_drawn)
+        reason = graphviz_problem(self.nodes_drawn)
         if reason is None:
             try:
                 svg = str(self.pipe(format="svg", encoding="utf-8"))
             except DotNotFoundError:
                 if not _warned:
                     warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}",
-                                  DrawingFallbackWarning, stacklevel=_stacklevel_outside())
+                                  DrawingFallbackWarning, stacklevel=caller_stacklevel())
                     _warned = True
                 return self._fallback()
             except GraphvizError as exc:
@@ -184,7 +200,7 @@ class ValueGraphMixin:
                     return svg
                 reason = f"Graphviz wrote {bad.group()!r} into its SVG, which XML cannot hold"
         warnings.warn(f"{reason}; drawing a simple layout instead", DrawingFallbackWarning,
-                      stacklevel=_stacklevel_outside())
+                      stacklevel=caller_stacklevel())
         return self._fallback()
 
     def _fallback(self) -> str:
