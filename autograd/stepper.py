@@ -25,16 +25,29 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml_escape
 
 from autograd.backward import Step, backward_steps, require_value, topological_order
 from autograd.display import name_of, number, op_text
 from autograd.explain import explain
 from autograd.ops import as_float
-from autograd.viz import INSTALL_HINT, Box, DotNotFoundError, dot_available, draw_dot, fallback_layout
+from autograd.viz import (
+    INSTALL_HINT,
+    Box,
+    DotNotFoundError,
+    DrawingFallbackWarning,
+    GraphvizError,
+    caller_stacklevel,
+    dot_available,
+    draw_dot,
+    fallback_layout,
+    graphviz_problem,
+    visible_text,
+)
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -361,18 +374,26 @@ class Stepper:
                 widest[target] = move.value
         for n, g in zip(self.nodes, widest):
             n.grad = g
-        try:
-            return _graphviz_layout(self.root, self.nodes, self.rankdir, max_nodes)
-        except (_LayoutError, DotNotFoundError, KeyError, ValueError, IndexError, OSError):
-            if layout == "dot":
-                raise
-            return _python_layout(self.nodes, self.rankdir)
-        except Exception as exc:  # graphviz.CalledProcessError and friends: dot is there but failed
-            if layout == "dot":
-                raise
-            if type(exc).__module__.startswith("graphviz"):
+        # layout='dot' lets draw_dot's pipe() refuse such a label with its ValueError
+        reason = graphviz_problem(self.nodes) if layout == "auto" else None
+        if reason is None:
+            try:
+                return _graphviz_layout(self.root, self.nodes, self.rankdir, max_nodes)
+            except GraphvizError as exc:
+                if layout == "dot":
+                    raise
+                reason = str(exc)
+            except (_LayoutError, DotNotFoundError, KeyError, ValueError, IndexError, OSError):
+                if layout == "dot":
+                    raise
                 return _python_layout(self.nodes, self.rankdir)
-            raise
+            except Exception as exc:  # the graphviz package's other errors: dot is there but failed
+                if layout == "dot" or not type(exc).__module__.startswith("graphviz"):
+                    raise
+                reason = f"Graphviz failed on this graph ({type(exc).__name__}: {exc})"
+        warnings.warn(f"{reason}; laying the graph out in pure Python instead", DrawingFallbackWarning,
+                      stacklevel=caller_stacklevel())
+        return _python_layout(self.nodes, self.rankdir)
 
     # --- what the browser gets ----------------------------------------------------------------
 
@@ -639,8 +660,14 @@ def _asset(name: str) -> str:
     return (resources.files("autograd") / "stepper_assets" / name).read_text(encoding="utf-8")
 
 
+def escape(text: str) -> str:
+    """``text`` for SVG/HTML: markup escaped, and characters XML cannot hold (NUL, lone
+    surrogates) written as visible escapes, so a label like ``'a\\x00b'`` cannot break the page."""
+    return _xml_escape(visible_text(text))
+
+
 def _attr(text: str) -> str:
-    return escape(text, {'"': "&quot;"})
+    return _xml_escape(visible_text(text), {'"': "&quot;"})
 
 
 def _script_json(value: object) -> str:

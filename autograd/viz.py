@@ -4,13 +4,18 @@ Each Value is a record (label, data, grad); each op is a small ellipse between a
 parents; edges point in the forward direction. In Jupyter the result displays inline. When the
 Graphviz ``dot`` program is not installed, display falls back to a simple layered SVG drawn in
 pure Python (and says once how to install Graphviz); rendering to a file needs ``dot`` and
-raises :class:`DotNotFoundError` with the install hint.
+raises :class:`DotNotFoundError` with the install hint. A label Graphviz cannot take (a NUL
+character, a lone surrogate such as ``'\\ud800'``) or a ``dot`` that fails on the graph likewise
+gives the pure-Python drawing with one :class:`DrawingFallbackWarning`; that drawing writes such
+characters as visible escapes (``\\x00``) because XML cannot hold them.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
+import sys
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -20,18 +25,25 @@ from autograd.backward import require_value, topological_order
 from autograd.display import number, op_text
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from autograd.value import Value
 
 __all__ = [
     "INSTALL_HINT",
     "Box",
     "DotNotFoundError",
+    "DrawingFallbackWarning",
     "FallbackLayout",
+    "GraphvizError",
     "ValueGraphMixin",
+    "caller_stacklevel",
     "dot_available",
     "draw_dot",
     "fallback_layout",
     "fallback_svg",
+    "graphviz_problem",
+    "visible_text",
 ]
 
 INSTALL_HINT = (
@@ -46,6 +58,78 @@ class DotNotFoundError(RuntimeError):
     """The Graphviz ``dot`` program is needed (to render to a file) but is not installed."""
 
 
+class GraphvizError(RuntimeError):
+    """The Graphviz ``dot`` program ran but failed on the graph; the message holds what it said."""
+
+
+class DrawingFallbackWarning(RuntimeWarning):
+    """Graphviz could not draw the graph (``dot`` missing or failing), so the pure-Python drawing is shown."""
+
+
+# what XML 1.0 cannot hold: C0 controls other than tab/newline/return, lone surrogates, U+FFFE/U+FFFF
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def visible_text(text: str) -> str:
+    """``text`` with every character XML cannot hold written as its Python escape.
+
+    Args:
+        text: any string, e.g. a Value's label.
+
+    Returns:
+        The same string with NUL and other control characters, lone surrogates and U+FFFE/U+FFFF
+        replaced by ``\\x00``, ``\\ud800``, ``\\ufffe``-style escapes, so that it can go into SVG.
+
+    Example:
+        >>> print(visible_text("a\\x00b"))
+        a\\x00b
+    """
+    def escaped(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _NOT_XML.sub(escaped, text)
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning name the first line outside ``autograd``.
+
+    A drawing can be reached by several paths (``to_svg``, ``_repr_svg_``, the stepper), so a
+    fixed ``stacklevel`` would name one of our lines on some of them.
+
+    Returns:
+        The ``stacklevel`` to pass to ``warnings.warn`` from the function that calls this one.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == here:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def graphviz_problem(nodes: Iterable[Value]) -> str | None:
+    """Why Graphviz cannot be given these Values' labels, or None if it can.
+
+    Args:
+        nodes: the Values to be drawn.
+
+    Returns:
+        A sentence naming the first label with a NUL character (dot stops reading there) or a
+        character UTF-8 cannot encode (a lone surrogate), or None.
+    """
+    for n in nodes:
+        label = n.label
+        if "\x00" in label:  # dot reads its input as C strings: a NUL ends the line mid-record
+            return f"the label {label!r} holds a NUL character, which Graphviz cannot read"
+        try:
+            label.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"the label {label!r} holds {exc.object[exc.start:exc.end]!r}, which cannot be written as "
+                    f"UTF-8 for Graphviz ({exc.reason})")
+    return None
+
+
 class ValueGraphMixin:
     """Behaviour added to ``graphviz.Digraph`` by :func:`draw_dot`: inline display with or
     without ``dot``, and rendering errors that say how to install Graphviz."""
@@ -56,34 +140,71 @@ class ValueGraphMixin:
     marked: set[int]
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """Render with ``dot`` and return the output (see ``graphviz.Digraph.pipe``)."""
-        import graphviz
+        """Render with ``dot`` and return the output (see ``graphviz.Digraph.pipe``).
 
-        try:
-            return super().pipe(*args, **kwargs)  # type: ignore[misc]
-        except graphviz.ExecutableNotFound:
-            raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+        Raises:
+            ValueError: a label Graphviz cannot take (a NUL character, a lone surrogate).
+            DotNotFoundError: ``dot`` is not installed.
+            GraphvizError: ``dot`` failed on the graph (its message is in the error, not on stderr).
+        """
+        return self._run_dot(super().pipe, args, kwargs)  # type: ignore[misc]
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        """Render to a file with ``dot`` (see ``graphviz.Digraph.render``); returns the file name."""
+        """Render to a file with ``dot`` (see ``graphviz.Digraph.render``); returns the file name.
+
+        Raises:
+            ValueError: a label Graphviz cannot take (a NUL character, a lone surrogate).
+            DotNotFoundError: ``dot`` is not installed.
+            GraphvizError: ``dot`` failed on the graph (its message is in the error, not on stderr).
+        """
+        return self._run_dot(super().render, args, kwargs)  # type: ignore[misc]
+
+    def _run_dot(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         import graphviz
 
+        reason = graphviz_problem(self.nodes_drawn)
+        if reason is not None:
+            # refused before dot starts: graphviz would otherwise fail encoding the source with
+            # the dot process already running, and leave it behind
+            raise ValueError(f"Graphviz cannot draw this graph: {reason}; rename the Value, or use to_svg() "
+                             f"for the pure-Python drawing")
+        kwargs.setdefault("quiet", True)  # dot's complaints go into our error, not onto stderr
         try:
-            return super().render(*args, **kwargs)  # type: ignore[misc]
+            return method(*args, **kwargs)
         except graphviz.ExecutableNotFound:
             raise DotNotFoundError(f"the Graphviz 'dot' program was not found on PATH; {INSTALL_HINT}") from None
+        except graphviz.CalledProcessError as exc:
+            said = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or "")
+            raise GraphvizError(f"the Graphviz 'dot' program failed on this graph (exit status {exc.returncode}): "
+                                f"{said.strip() or 'it said nothing'}") from None
 
     def to_svg(self) -> str:
-        """SVG text: Graphviz's layout when ``dot`` is installed, else the pure-Python fallback."""
+        """SVG text: Graphviz's layout when ``dot`` is installed and can draw the graph, else the
+        pure-Python fallback (with one :class:`DrawingFallbackWarning` saying why)."""
         global _warned
-        try:
-            return str(self.pipe(format="svg", encoding="utf-8"))
-        except DotNotFoundError:
-            if not _warned:
-                warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}",
-                              RuntimeWarning, stacklevel=2)
-                _warned = True
-            return fallback_svg(self.nodes_drawn, self.rankdir, self.show_grad, self.marked)
+        reason = graphviz_problem(self.nodes_drawn)
+        if reason is None:
+            try:
+                svg = str(self.pipe(format="svg", encoding="utf-8"))
+            except DotNotFoundError:
+                if not _warned:
+                    warnings.warn(f"Graphviz 'dot' not found, drawing a simple layout instead; {INSTALL_HINT}",
+                                  DrawingFallbackWarning, stacklevel=caller_stacklevel())
+                    _warned = True
+                return self._fallback()
+            except GraphvizError as exc:
+                reason = str(exc)
+            else:
+                bad = _NOT_XML.search(svg)
+                if bad is None:
+                    return svg
+                reason = f"Graphviz wrote {bad.group()!r} into its SVG, which XML cannot hold"
+        warnings.warn(f"{reason}; drawing a simple layout instead", DrawingFallbackWarning,
+                      stacklevel=caller_stacklevel())
+        return self._fallback()
+
+    def _fallback(self) -> str:
+        return fallback_svg(self.nodes_drawn, self.rankdir, self.show_grad, self.marked)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
         return {"image/svg+xml": self.to_svg()}
@@ -328,14 +449,14 @@ def fallback_svg(
         for j, text in enumerate(lines):
             weight = ' font-weight="bold"' if j == 0 and n.label else ""
             parts.append(f'<text x="{px + w / 2:.1f}" y="{py + step * (j + 1) + 4:.1f}" text-anchor="middle"{weight}>'
-                         f"{escape(text)}</text>")
+                         f"{escape(visible_text(text))}</text>")
         op = layout.ops[i]
         if op is not None:
             ox, oy, ow, oh = op
             parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2:g}" ry="{oh / 2:g}" '
                          f'fill="#eef3ff" stroke="#333"/>')
             parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
-                         f"{escape(op_text(n))}</text>")
+                         f"{escape(visible_text(op_text(n)))}</text>")
     parts.append("</svg>")
     return "\n".join(parts)
 

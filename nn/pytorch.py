@@ -153,7 +153,8 @@ def from_torch(cls: type[M], module: torch.nn.Module, *, fused: bool = True) -> 
             ``MLP`` does not have (a convolution, batch norm, dropout, GELU, a nested container).
         ValueError: the Sequential is empty or does not start with a Linear; a Linear has no bias,
             does not fit the layer before it, or holds nan or infinite weights; a LeakyReLU's slope is
-            not 0.01; two activations follow each other; the hidden activations differ.
+            not 0.01; two activations follow each other; the hidden activations differ; a weight is
+            on the ``meta`` device (a shape with no values).
 
     Example:
         >>> import torch
@@ -231,6 +232,10 @@ def _check_linear(name: str, layer: Any, previous: Any) -> None:
         raise ValueError(f"from_torch(): {name} takes {layer.in_features} inputs but the Linear layer before it "
                          f"gives {previous.out_features} outputs")
     for what, tensor in (("weight", layer.weight), ("bias", layer.bias)):
+        if tensor.is_meta:  # a shape without numbers: reading one raises deep inside PyTorch
+            raise ValueError(f"from_torch(): {name} has its {what} on the meta device, which holds no values; "
+                             f"materialise the model first, e.g. module.to_empty(device='cpu') and then "
+                             f"module.load_state_dict(weights)")
         if not tensor.is_floating_point():
             raise ValueError(f"from_torch(): {name} has a {tensor.dtype} {what}; expected real floating point")
         if not bool(tensor.detach().isfinite().all()):

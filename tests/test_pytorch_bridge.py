@@ -291,6 +291,17 @@ def test_from_torch_refuses_non_finite_weights() -> None:
         MLP.from_torch(net)
 
 
+def test_from_torch_refuses_a_model_on_the_meta_device_and_says_how_to_materialise_it() -> None:
+    net = tnn.Sequential(tnn.Linear(2, 3), tnn.ReLU(), tnn.Linear(3, 1)).to("meta")
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) has its weight on the meta device, which holds no "
+                                         r"values; .*to_empty\(device='cpu'\) .*load_state_dict"):
+        MLP.from_torch(net)
+    # once materialised and given weights, the same model is accepted
+    weights = tnn.Sequential(tnn.Linear(2, 3), tnn.ReLU(), tnn.Linear(3, 1)).state_dict()
+    net.to_empty(device="cpu").load_state_dict(weights)
+    assert MLP.from_torch(net).num_parameters() == 13
+
+
 def test_without_torch_the_error_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     model = _model(2, [2, 1], "relu", "linear")
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
