@@ -278,6 +278,7 @@ def test_two_input_models_show_heatmaps_and_the_decision_boundary() -> None:
     points = [e for e in panel.iter() if "data-point" in e.attrib]
     assert len(points) == len(X)
     assert points[0].attrib["fill"] != points[1].attrib["fill"]  # classes 0 and 1 differ
+    assert "blue: 1, orange: 0" in texts(root)
     # other input widths: no heatmaps, no panel
     other = parse(draw_network(MLP(3, [4, 1], seed=0)).to_svg())
     assert not list(other.iter(f"{SVG}image"))

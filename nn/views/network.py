@@ -640,6 +640,11 @@ def _lay_out(
                                      xs[-1] + out_labels_w + 20.0, _TOP + (body - panel_size) / 2, panel_size)
         layout.texts.append(_Text(layout.panel.x + panel_size / 2, layout.panel.y - 8, "output over the input plane",
                                   10.0))
+        names_out = classes if classes is not None else [str(k) for k in range(max(2, widths[-1]))]
+        caption = (f"blue: {names_out[1]}, orange: {names_out[0]}" if widths[-1] == 1
+                   else "colour: the predicted class")
+        layout.texts.append(_Text(layout.panel.x + panel_size / 2, layout.panel.y + panel_size + 14, caption, 9.0,
+                                  colour="#555555"))
     _legend(layout, legend_top, quantity, symbol, scale, as_edges, acts is not None, snapshot)
     return layout
 
