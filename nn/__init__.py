@@ -25,6 +25,7 @@ from nn.losses import (
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer
 from nn.train import History, predict_classes, threshold_of, train
+from nn.views import draw_network
 
 __all__ = [
     "MLP",
@@ -40,6 +41,7 @@ __all__ = [
     "bce_with_logits",
     "cross_entropy",
     "data",
+    "draw_network",
     "hinge_loss",
     "load",
     "log_softmax",
