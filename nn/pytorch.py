@@ -42,6 +42,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from autograd._extras import install_hint
+
 if TYPE_CHECKING:
     import torch
 
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INSTALL_HINT", "LEAKY_RELU_SLOPE", "from_torch", "to_torch"]
 
-INSTALL_HINT = 'pip install "valuegrad[torch]"'
+INSTALL_HINT = install_hint("torch")
 """The command that installs the optional PyTorch dependency."""
 
 LEAKY_RELU_SLOPE = 0.01
