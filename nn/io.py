@@ -36,7 +36,7 @@ from typing import Any
 from autograd import Value
 from autograd.value import as_float
 from nn.files import atomic_write
-from nn.layers import ACTIVATIONS, INITS, MLP
+from nn.layers import ACTIVATION_TABLE, INITS, MLP
 from nn.module import Module, describe, parameter_ties
 
 __all__ = ["FILE_MODE", "FORMAT", "MAX_FILE_BYTES", "MAX_PARAMETERS", "VERSION", "load", "load_metadata", "save"]
@@ -290,7 +290,8 @@ def _check_mlp(where: str, arch: dict[str, Any]) -> dict[str, Any]:
         raise bad("nin", "a positive integer")
     if type(nouts) is not list or not nouts or not all(type(n) is int and n >= 1 for n in nouts):
         raise bad("nouts", "a non-empty list of positive integers (the layer widths)")
-    for key, valid in (("activation", ACTIVATIONS), ("output_activation", ACTIVATIONS), ("init", INITS)):
+    activations = tuple(ACTIVATION_TABLE)
+    for key, valid in (("activation", activations), ("output_activation", activations), ("init", INITS)):
         if not isinstance(arch[key], str) or arch[key] not in valid:
             raise bad(key, "one of " + ", ".join(repr(v) for v in valid))
     if type(arch["fused"]) is not bool:
