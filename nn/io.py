@@ -9,9 +9,8 @@ The file is one JSON object::
      "ties": {"other name": "first name", ...},      (only if parameters are shared)
      "metadata": {...}}                                (only if saved with metadata)
 
-Any ``Module`` can be saved (``module.save``, which calls this module's writer: the format, its
-limits and every check ``save`` runs live here, beside the reader); an ``MLP`` is rebuilt from the
-file alone, other modules load their weights ``into`` an instance. Floats are written with ``repr``, so weights
+Any ``Module`` can be saved (``module.save``); an ``MLP`` is rebuilt from the file alone, other
+modules load their weights ``into`` an instance. Floats are written with ``repr``, so weights
 round-trip bit for bit. Saving writes a temporary file in the same folder and renames it over the
 target (``nn.files.atomic_write``), so a crash or a refused save never leaves a half-written or
 changed file; model files are created with mode 0600.
@@ -26,7 +25,6 @@ names the file and says what is wrong. ``load`` does not touch the global ``rand
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import stat
@@ -34,24 +32,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from autograd import Value
-from autograd.value import as_float
-from nn.files import atomic_write
 from nn.layers import ACTIVATION_TABLE, INITS, MLP
-from nn.module import Module, describe, parameter_ties
+from nn.module import (
+    FORMAT,
+    MAX_FILE_BYTES,
+    MAX_PARAMETERS,
+    VERSION,
+    Module,
+    describe,
+    parameter_ties,
+    register_save_check,
+)
 
-__all__ = ["FILE_MODE", "FORMAT", "MAX_FILE_BYTES", "MAX_PARAMETERS", "VERSION", "load", "load_metadata", "save"]
-
-FORMAT = "valuegrad-model"
-"""The ``"format"`` field of every model file."""
-VERSION = 1
-"""The format version this module writes and reads."""
-MAX_PARAMETERS = 10_000_000
-"""The most parameters a model file may hold (``save`` refuses more, ``load`` rejects more)."""
-MAX_FILE_BYTES = 1 << 30
-"""The largest model file ``load`` reads (1 GiB, room for 10 million parameters); ``save`` refuses
-to write a larger one."""
-FILE_MODE = 0o600
-"""Model files are created readable and writable by their owner only."""
+__all__ = ["FORMAT", "MAX_FILE_BYTES", "MAX_PARAMETERS", "VERSION", "load", "load_metadata", "save"]
 
 _TOP_KEYS = ("format", "version", "architecture", "state_dict", "ties", "metadata")
 _REQUIRED_KEYS = ("format", "version", "architecture", "state_dict")
@@ -85,67 +78,6 @@ def save(model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] |
     if not isinstance(model, Module):
         raise TypeError(f"save() needs a Module, got {type(model).__name__}")
     model.save(path, metadata)
-
-
-def _write(module: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None) -> None:
-    """``module.save(path, metadata)``: every check first, then the file, atomically (see
-    ``Module.save`` for what is refused and why)."""
-    if metadata is not None and not isinstance(metadata, dict):
-        raise TypeError(f"save() metadata must be a dict, got {type(metadata).__name__}")
-    state: dict[str, float] = {}
-    ties: dict[str, str] = {}
-    first: dict[int, str] = {}
-    everywhere = module.named_parameters(remove_duplicate=False)
-    for name, p in everywhere:
-        if name in state or name in ties:
-            raise ValueError(f"refusing to save: two parameters are both named {name!r}")
-        seen = first.get(id(p))
-        if seen is None:
-            first[id(p)] = name
-            data = p.data if type(p.data) is float else as_float(p.data)  # someone may have set an int
-            if data is None or isinstance(p.data, bool):
-                raise TypeError(f"refusing to save: parameter {name!r} holds {type(p.data).__name__} "
-                                f"{describe(p.data)}, not a number")
-            state[name] = data
-        else:
-            ties[name] = seen
-    if len(state) + len(ties) > MAX_PARAMETERS:
-        raise ValueError(f"refusing to save: {len(state) + len(ties)} parameters is more than a model file "
-                         f"may hold ({MAX_PARAMETERS})")
-    bad = [name for name, v in state.items() if not math.isfinite(v)]
-    if bad:
-        raise ValueError(
-            f"refusing to save: {len(bad)} weight(s) are not finite (first: {bad[0]!r} = {state[bad[0]]!r}); "
-            "the model has diverged, try a smaller learning rate"
-        )
-    problem = _mlp_save_problem(module, [name for name, _ in everywhere]) if type(module) is MLP else None
-    if problem is not None:
-        raise ValueError(f"refusing to save the {type(module).__name__}: {problem}")
-    architecture = {"type": type(module).__name__, **module.config}
-    placeholder = f"state-{os.urandom(8).hex()}"  # the weights are encoded apart, by json's fast encoder
-    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "architecture": architecture,
-                           "state_dict": placeholder}
-    if ties:
-        doc["ties"] = ties
-    if metadata is not None:
-        try:
-            json.dumps(metadata, allow_nan=False)
-        except (TypeError, ValueError, RecursionError) as e:
-            kind = TypeError if isinstance(e, TypeError) else ValueError
-            raise kind(f"save() metadata must be JSON data (dicts, lists, str, finite numbers, bool, None): "
-                       f"{e}") from None
-        doc["metadata"] = metadata
-    try:
-        text = json.dumps(doc, indent=1, allow_nan=False)
-    except (TypeError, ValueError) as e:  # metadata was checked: a custom module's config
-        raise TypeError(f"{type(module).__name__}.config must be JSON data: {e}") from None
-    # what json.dumps(doc, indent=1) writes, one weight a line, without its slow indenting encoder
-    weights = "{\n  " + json.dumps(state, separators=(",\n  ", ": "))[1:-1] + "\n }" if state else "{}"
-    text = text.replace(f'"{placeholder}"', weights, 1)
-    if len(text) > MAX_FILE_BYTES:
-        raise ValueError(f"refusing to save: the file would be {len(text)} bytes, more than a model file may "
-                         f"be ({MAX_FILE_BYTES})")
-    atomic_write(path, text, mode=FILE_MODE)
 
 
 def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
@@ -463,3 +395,5 @@ def _mlp_save_problem(model: Module, names: list[str]) -> str | None:
                         f"{want!r}, and only the architecture is saved")
     return None
 
+
+register_save_check(MLP, _mlp_save_problem)

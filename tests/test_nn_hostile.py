@@ -144,30 +144,31 @@ def test_an_architecture_larger_than_the_file_is_refused_before_building(
 
 
 def test_the_parameter_limit_is_checked_by_load_and_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert nn.io.MAX_PARAMETERS == 10_000_000  # the documented limit
+    assert nn.module.MAX_PARAMETERS == nn.io.MAX_PARAMETERS == 10_000_000  # the documented limit
     path, _ = _saved(tmp_path)
     old = path.read_bytes()
     monkeypatch.setattr(nn.io, "MAX_PARAMETERS", 20)
     _refused(path, r"has 27 parameters, more than a model file may hold \(20\)")
+    monkeypatch.setattr(nn.module, "MAX_PARAMETERS", 20)
     with pytest.raises(ValueError, match=r"27 parameters is more than a model file may hold \(20\)"):
         _model().save(path)
     assert path.read_bytes() == old
 
 
 def test_a_file_larger_than_the_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert nn.io.MAX_FILE_BYTES == 1 << 30  # the documented limit
     path, _ = _saved(tmp_path)
     size = path.stat().st_size
     monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", size - 1)
     _refused(path, rf"the file is {size} bytes, larger than a model file may be \({size - 1} bytes\)")
     with pytest.raises(ValueError, match="larger than a model file may be"):
         load_metadata(path)
+    assert nn.module.MAX_FILE_BYTES == 1 << 30
 
 
 def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     with open(path, "wb") as f:
-        f.truncate(nn.io.MAX_FILE_BYTES + 1)  # sparse: takes no disk space and no time
+        f.truncate(nn.module.MAX_FILE_BYTES + 1)  # sparse: takes no disk space and no time
     _refused(path, "larger than a model file may be")
 
 
