@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from autograd import Value
-from nn.layers import ACTIVATION_TABLE, INITS, MLP
+from nn.activations import ACTIVATION_TABLE
+from nn.layers import INITS, MLP
 from nn.module import (
     FORMAT,
     MAX_FILE_BYTES,

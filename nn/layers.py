@@ -14,78 +14,18 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from typing import Any
 
 from autograd import Value, dot
 from autograd.value import as_float
+from nn.activations import ACTIVATION_TABLE, ACTIVATIONS, LEAKY_RELU_SLOPE, Activation
 from nn.module import Module, describe
 
 __all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "INITS", "LEAKY_RELU_SLOPE", "MLP", "Activation", "Layer", "Neuron"]
 
 INITS = ("micrograd", "he", "xavier")
-LEAKY_RELU_SLOPE = 0.01
-"""The slope of the ``'leaky_relu'`` activation below zero (``torch.nn.LeakyReLU``'s default too)."""
-
-
-@dataclass(frozen=True)
-class Activation:
-    """Everything about one activation a :class:`Neuron` can apply, read by the neuron, the
-    PyTorch bridge (``nn.pytorch``) and model files (``nn.io``).
-
-    Attributes:
-        apply: what the neuron computes from ``w · x + b`` (a Value op, so it is differentiated
-            like any other).
-        init: the initialisation suited to it: ``'he'`` for the ReLU family, ``'xavier'`` for the
-            others (``MLP``'s default stays ``'micrograd'``, as in micrograd).
-        torch: the ``torch.nn`` module class that computes it, or None where none is needed
-            (``'linear'``).
-        torch_args: that class's constructor arguments.
-        label: the name its neurons print under (``ReLUNeuron(2)``, as micrograd prints them).
-    """
-
-    apply: Callable[[Value], Value]
-    init: str
-    torch: str | None
-    label: str
-    torch_args: tuple[float, ...] = ()
-
-    def derivative(self, x: float) -> float:
-        """The derivative of :attr:`apply` at ``x``, as backpropagation gives it (at a kink, the
-        one-sided value PyTorch uses too).
-
-        Args:
-            x: where to differentiate.
-
-        Returns:
-            ``d apply(x) / dx``.
-        """
-        v = Value(x)
-        self.apply(v).backward()
-        return v.grad
-
-
-def _identity(v: Value) -> Value:
-    return v
-
-
-def _leaky_relu(v: Value) -> Value:
-    return v.leaky_relu(LEAKY_RELU_SLOPE)
-
-
-ACTIVATION_TABLE: dict[str, Activation] = {
-    "relu": Activation(Value.relu, "he", "ReLU", "ReLU"),
-    "tanh": Activation(Value.tanh, "xavier", "Tanh", "Tanh"),
-    "sigmoid": Activation(Value.sigmoid, "xavier", "Sigmoid", "Sigmoid"),
-    "leaky_relu": Activation(_leaky_relu, "he", "LeakyReLU", "LeakyRelu", (LEAKY_RELU_SLOPE,)),
-    "linear": Activation(_identity, "xavier", None, "Linear"),
-}
-"""Every activation by name, in the order error messages list them."""
-
-ACTIVATIONS = tuple(ACTIVATION_TABLE)
-"""The activation names :class:`Neuron` and :class:`MLP` accept."""
 
 Number = int | float
 Rng = Any  # a random.Random, or the `random` module itself

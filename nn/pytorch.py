@@ -43,7 +43,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from autograd._extras import install_hint
-from nn.layers import ACTIVATION_TABLE, LEAKY_RELU_SLOPE
+from nn.activations import ACTIVATION_TABLE, LEAKY_RELU_SLOPE
 
 if TYPE_CHECKING:
     import torch
