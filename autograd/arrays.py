@@ -22,6 +22,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from autograd._extras import install_hint
+
 __all__ = [
     "BACKENDS",
     "DTYPES",
@@ -40,7 +42,7 @@ BACKENDS = ("numpy", "torch")
 DTYPES = ("float64", "float32")
 """The float types a batch replay can compute in (float64 by default)."""
 
-TORCH_HINT = 'pip install "valuegrad[torch]"'
+TORCH_HINT = install_hint("torch")
 
 
 class NumpyNamespace:

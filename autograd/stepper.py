@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.sax.saxutils import escape as _xml_escape
 
+from autograd._extras import install_hint
 from autograd.backward import Step, backward_steps, require_value, topological_order
 from autograd.display import name_of, number, op_text
 from autograd.explain import explain
@@ -617,7 +618,7 @@ class Stepper:
         step shown, in both directions (``stepper.widget().step = 3`` moves the view).
 
         Raises:
-            ImportError: ``anywidget`` is not installed (``pip install anywidget``).
+            ImportError: ``anywidget`` is not installed (``pip install "valuegrad[notebooks]"``).
         """
         if self._widget is None:
             cls = _widget_class()
@@ -817,8 +818,8 @@ def _widget_class() -> Any:
             import traitlets
         except ImportError as exc:
             raise ImportError(
-                "the interactive stepper needs anywidget: pip install anywidget ipywidgets "
-                "(or valuegrad[notebooks]); Stepper.save_html(path) works without it"
+                f"the interactive stepper needs anywidget: {install_hint('anywidget')}; "
+                "Stepper.save_html(path) works without it"
             ) from exc
         esm = (
             _asset("stepper.js")

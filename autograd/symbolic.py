@@ -63,6 +63,7 @@ from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
+from autograd._extras import install_hint
 from autograd.backward import require_value
 from autograd.display import name_of
 
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INSTALL_HINT", "to_sympy"]
 
-INSTALL_HINT = 'pip install "valuegrad[sympy]"'
+INSTALL_HINT = install_hint("sympy")
 """The command that installs the optional SymPy dependency."""
 
 _MAX_DENOMINATOR = 1024  # floats p / 2**k with 2**k up to this are shown as exact fractions

@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from autograd._extras import install_hint
 from autograd.arrays import make_namespace
 from autograd.compiled import SampleRecording, Tape
 from autograd.display import primitive_text
@@ -61,7 +62,7 @@ def _numpy() -> Any:
     try:
         import numpy
     except ImportError:
-        raise ImportError('BatchTape needs NumPy: pip install "valuegrad[fast]"') from None
+        raise ImportError(f"BatchTape needs NumPy: {install_hint('numpy')}") from None
     return numpy
 
 

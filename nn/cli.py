@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from autograd._extras import EXTRAS, install_hint
 from nn.data import (
     DATASETS,
     GZIP_MAGIC,
@@ -232,9 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="default: all the data for generated sets; iris 16; digits and files 32")
     t.add_argument("--vectorized", action="store_true",
-                   help="replay one sample's step across each batch with NumPy (needs valuegrad[fast])")
+                   help=f"replay one sample's step across each batch with NumPy (needs valuegrad[{EXTRAS['numpy']}])")
     t.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
-                   help="with --vectorized: NumPy arrays or PyTorch tensors (needs valuegrad[torch])")
+                   help=f"with --vectorized: NumPy arrays or PyTorch tensors (needs valuegrad[{EXTRAS['torch']}])")
     t.add_argument("--device", default=None, metavar="DEV",
                    help="with --backend torch: cpu (default), cuda or cuda:N")
     t.add_argument("--dtype", choices=("float64", "float32"), default=None,
@@ -638,7 +639,7 @@ def _prepare(args: argparse.Namespace) -> _Split:
         try:
             import numpy  # noqa: F401
         except ImportError:
-            raise _RefusedError("--vectorized needs NumPy: pip install 'valuegrad[fast]'") from None
+            raise _RefusedError(f"--vectorized needs NumPy: {install_hint('numpy')}") from None
         from autograd.arrays import make_namespace
 
         try:  # the backend, device and dtype, checked before training (no GPU is no crash)

@@ -32,7 +32,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from autograd import Value
-from nn.layers import ACTIVATIONS, INITS, MLP
+from nn.activations import ACTIVATION_TABLE
+from nn.layers import INITS, MLP
 from nn.module import (
     FORMAT,
     MAX_FILE_BYTES,
@@ -222,7 +223,8 @@ def _check_mlp(where: str, arch: dict[str, Any]) -> dict[str, Any]:
         raise bad("nin", "a positive integer")
     if type(nouts) is not list or not nouts or not all(type(n) is int and n >= 1 for n in nouts):
         raise bad("nouts", "a non-empty list of positive integers (the layer widths)")
-    for key, valid in (("activation", ACTIVATIONS), ("output_activation", ACTIVATIONS), ("init", INITS)):
+    activations = tuple(ACTIVATION_TABLE)
+    for key, valid in (("activation", activations), ("output_activation", activations), ("init", INITS)):
         if not isinstance(arch[key], str) or arch[key] not in valid:
             raise bad(key, "one of " + ", ".join(repr(v) for v in valid))
     if type(arch["fused"]) is not bool:

@@ -20,11 +20,11 @@ from typing import Any
 
 from autograd import Value, dot
 from autograd.value import as_float
+from nn.activations import ACTIVATION_TABLE, ACTIVATIONS, LEAKY_RELU_SLOPE, Activation
 from nn.module import Module, describe
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
+__all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "INITS", "LEAKY_RELU_SLOPE", "MLP", "Activation", "Layer", "Neuron"]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
 INITS = ("micrograd", "he", "xavier")
 
 Number = int | float
@@ -135,20 +135,10 @@ class Neuron(Module):
             act = dot(self.w, x, self.b)
         else:
             act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        a = self.activation
-        if a == "relu":
-            return act.relu()
-        if a == "linear":
-            return act
-        if a == "tanh":
-            return act.tanh()
-        if a == "sigmoid":
-            return act.sigmoid()
-        return act.leaky_relu()
+        return ACTIVATION_TABLE[self.activation].apply(act)
 
     def __repr__(self) -> str:
-        kind = "ReLU" if self.activation == "relu" else self.activation.replace("_", " ").title().replace(" ", "")
-        return f"{kind}Neuron({len(self.w)})"
+        return f"{ACTIVATION_TABLE[self.activation].label}Neuron({len(self.w)})"
 
 
 class Layer(Module):

@@ -42,6 +42,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from autograd._extras import install_hint
+from nn.activations import ACTIVATION_TABLE, LEAKY_RELU_SLOPE
+
 if TYPE_CHECKING:
     import torch
 
@@ -49,17 +52,13 @@ if TYPE_CHECKING:
 
 __all__ = ["INSTALL_HINT", "LEAKY_RELU_SLOPE", "from_torch", "to_torch"]
 
-INSTALL_HINT = 'pip install "valuegrad[torch]"'
+INSTALL_HINT = install_hint("torch")
 """The command that installs the optional PyTorch dependency."""
-
-LEAKY_RELU_SLOPE = 0.01
-"""The slope of valuegrad's ``'leaky_relu'`` activation (``torch.nn.LeakyReLU``'s default too)."""
 
 M = TypeVar("M", bound="MLP")
 
-# valuegrad activation name -> torch.nn class name (and back); 'linear' has no module.
-_TO_TORCH = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
-_FROM_TORCH = {v: k for k, v in _TO_TORCH.items()}
+# torch.nn class name -> valuegrad activation name, from the one table; 'linear' has no module.
+_FROM_TORCH = {spec.torch: name for name, spec in ACTIVATION_TABLE.items() if spec.torch is not None}
 
 
 def _require_torch() -> None:
@@ -124,10 +123,9 @@ def to_torch(model: MLP, dtype: torch.dtype | None = None) -> torch.nn.Sequentia
             linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in neurons], dtype=torch.float64))
             linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
         modules.append(linear)
-        if activation == "leaky_relu":
-            modules.append(torch.nn.LeakyReLU(LEAKY_RELU_SLOPE))
-        elif activation != "linear":
-            modules.append(getattr(torch.nn, _TO_TORCH[activation])())
+        spec = ACTIVATION_TABLE[activation]
+        if spec.torch is not None:
+            modules.append(getattr(torch.nn, spec.torch)(*spec.torch_args))
     return torch.nn.Sequential(*modules)
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd._extras import install_hint
 from nn.files import atomic_write
 from nn.layers import MLP
 from nn.train import History
@@ -214,7 +215,7 @@ class RunWriter:
                 warnings.simplefilter("ignore")
                 data = draw()
         except ImportError as e:
-            warn(f"skipped {name}: {e.name or 'matplotlib'} is not installed (pip install 'valuegrad[train]')")
+            warn(f"skipped {name}: {e.name or 'matplotlib'} is not installed ({install_hint('matplotlib')})")
             return
         except CannotDrawError as e:
             warn(f"skipped {name}: {e}")

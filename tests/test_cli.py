@@ -142,7 +142,7 @@ def test_training_without_matplotlib_still_writes_the_model(tmp_path: Path) -> N
     )
     result = subprocess.run([sys.executable, "-c", env_code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "skipped loss.png: matplotlib is not installed (pip install 'valuegrad[train]')" in result.stderr
+    assert 'skipped loss.png: matplotlib is not installed (pip install "valuegrad[train]")' in result.stderr
     assert "skipped decision_boundary.png: matplotlib is not installed" in result.stderr
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["metrics.csv", "model.json", "summary.json"]
     assert "valuegrad: wrote r/ (model.json, metrics.csv, summary.json)" in result.stdout
@@ -159,5 +159,5 @@ def test_vectorized_without_numpy_is_a_one_line_error(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.strip() == "valuegrad: error: --vectorized needs NumPy: pip install 'valuegrad[fast]'"
+    assert result.stderr.strip() == 'valuegrad: error: --vectorized needs NumPy: pip install "valuegrad[fast]"'
     assert not (tmp_path / "r").exists()

@@ -318,3 +318,48 @@ def test_train_refuses_labels_that_are_not_class_indices(
 
     with pytest.raises(ValueError, match=message):
         train(MLP(2, nouts, seed=0), [[0.0, 1.0], [1.0, 0.0]], labels, loss=loss, steps=1)
+
+
+# --- the activation table: one record per activation ------------------------------------------
+
+
+def test_every_activation_neuron_accepts_has_a_complete_record() -> None:
+    """Neuron accepts exactly the table's names, and each record has an init, a label and a
+    PyTorch module (or none, for the identity)."""
+    from nn.layers import ACTIVATION_TABLE, ACTIVATIONS, INITS
+
+    assert ACTIVATIONS == tuple(ACTIVATION_TABLE) == ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+    for name, spec in ACTIVATION_TABLE.items():
+        assert spec.init in INITS, name
+        assert (spec.torch is None) == (name == "linear"), name
+        assert repr(Neuron(3, activation=name, rng=random.Random(0))) == f"{spec.label}Neuron(3)"
+    with pytest.raises(ValueError, match="expected one of 'relu', 'tanh', 'sigmoid', 'leaky_relu', 'linear'"):
+        Neuron(2, activation="gelu")
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+def test_an_activation_derivative_agrees_with_central_differences(name: str) -> None:
+    from nn.layers import ACTIVATION_TABLE
+
+    spec = ACTIVATION_TABLE[name]
+    h = 1e-6
+    for x in (-2.3, -0.7, -0.1, 0.1, 0.7, 2.3):  # away from the kink at 0
+        numeric = (spec.apply(Value(x + h)).data - spec.apply(Value(x - h)).data) / (2 * h)
+        assert spec.derivative(x) == pytest.approx(numeric, rel=1e-6, abs=1e-9), (name, x)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+def test_an_activation_is_what_its_neuron_and_its_torch_module_compute(name: str) -> None:
+    from nn.layers import ACTIVATION_TABLE
+
+    spec = ACTIVATION_TABLE[name]
+    neuron = Neuron(1, activation=name, rng=random.Random(0))
+    neuron.w[0].data, neuron.b.data = 1.0, 0.0
+    xs = [-2.3, -0.5, 0.0, 0.5, 2.3]
+    assert [neuron([x]).data for x in xs] == [spec.apply(Value(x)).data for x in xs]
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Identity() if spec.torch is None else getattr(torch.nn, spec.torch)(*spec.torch_args)
+    theirs = module(torch.tensor(xs, dtype=torch.float64)).tolist()
+    assert theirs == pytest.approx([spec.apply(Value(x)).data for x in xs], rel=1e-15, abs=1e-300)
+    restored = MLP.from_torch(MLP(1, [2, 1], activation=name, output_activation=name, seed=0).to_torch())
+    assert restored.config["output_activation"] == name

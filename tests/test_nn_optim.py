@@ -263,3 +263,85 @@ def test_sgd_array_step_hands_a_half_started_momentum_state_back_to_the_loop() -
     assert [p.data for p in ps] == [1.0 + -0.1 * 1.0, 2.0 + -0.1 * (0.5 * 0.9 + 1.0), 3.0 + -0.1 * 1.0]
     data = opt.step_arrays(np, np.array([p.data for p in ps]), np.array([1.0, 1.0, 1.0]))  # all started now
     assert data is not None and opt.steps == 2
+
+
+_EVERY_CONFIGURATION = [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: SGD(ps, lr=lambda k: 0.1 / (k + 1), momentum=0.9, nesterov=True),
+    lambda ps: Adam(ps, lr=0.01),
+    lambda ps: Adam(ps, lr=0.01, weight_decay=0.01),
+    lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
+]
+
+
+@pytest.mark.parametrize("make", _EVERY_CONFIGURATION)
+def test_loop_and_array_steps_alternating_give_the_floats_of_loop_steps(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other step through arrays, the others one parameter at a time (ARRAY_STEP_MIN_PARAMS
+    out of reach): each step's values and state are the loop's, repr for repr."""
+    import numpy as np
+
+    import nn.optim
+
+    monkeypatch.setattr(nn.optim, "ARRAY_STEP_MIN_PARAMS", 10**9)
+    rng = random.Random(3)
+    start = [rng.uniform(-1, 1) for _ in range(11)]
+    ps = [Value(x) for x in start]
+    qs = [Value(x) for x in start]
+    loop, mixed = make(ps), make(qs)
+    for k in range(8):
+        g = [rng.gauss(0, 1) for _ in start]
+        for p, q, gi in zip(ps, qs, g):
+            p.grad = q.grad = gi
+        loop.step()
+        if k % 2:
+            data = mixed.step_arrays(np, np.array([q.data for q in qs]), np.array(g))
+            for q, d in zip(qs, data.tolist()):
+                q.data = d
+        else:
+            mixed.step()
+        assert [repr(q.data) for q in qs] == [repr(p.data) for p in ps], f"step {k}"
+        assert repr(mixed.state_dict()) == repr(loop.state_dict()), f"step {k}"
+
+
+@pytest.mark.parametrize("make", _EVERY_CONFIGURATION)
+def test_loop_and_array_steps_read_and_write_the_same_buffers(make: Any) -> None:
+    """One representation of the state: neither kind of step replaces a buffer with another kind
+    of container (nothing is converted, so nothing can be lost converting)."""
+    import numpy as np
+
+    ps = [Value(x) for x in (0.5, -0.25, 2.0)]
+    opt = make(ps)
+    buffers = {name: getattr(opt, "_" + name) for name in opt._buffers}
+    for p in ps:
+        p.grad = 0.5
+    for _ in range(2):
+        opt.step_arrays(np, np.array([p.data for p in ps]), np.array([p.grad for p in ps]))
+        opt.step()
+    for name, buffer in buffers.items():
+        assert getattr(opt, "_" + name) is buffer, name
+
+
+def test_step_of_many_parameters_hands_a_half_started_momentum_state_to_the_loop(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ARRAY_STEP_MIN_PARAMS on, step() goes through step_arrays; a state it cannot take
+    (momentum set for some parameters only) is stepped by the loop, with the loop's floats."""
+    import nn.optim
+
+    results = []
+    for minimum in (10**9, 2):
+        monkeypatch.setattr(nn.optim, "ARRAY_STEP_MIN_PARAMS", minimum)
+        ps = [Value(x) for x in (1.0, 2.0, 3.0)]
+        opt = SGD(ps, lr=0.1, momentum=0.9)
+        state = opt.state_dict()
+        state["state"]["momentum_buffer"] = [None, 0.5, None]
+        opt.load_state_dict(state)
+        for _ in range(3):
+            for p in ps:
+                p.grad = 0.25
+            opt.step()
+        results.append(([repr(p.data) for p in ps], opt.state_dict()))
+    assert results[0] == results[1]

@@ -464,7 +464,7 @@ def test_display_without_anywidget_is_a_still_picture_and_a_hint(monkeypatch: py
     assert 'data-grad="6.0"' in bundle["image/svg+xml"]  # the picture is the state after the last step
     lit = re.compile(r'class="[^"]*vg-current')  # the edge of the last step: not in the still picture
     assert not lit.search(bundle["image/svg+xml"]) and lit.search(stepper.to_svg())
-    with pytest.raises(ImportError, match="pip install anywidget"):
+    with pytest.raises(ImportError, match=r'anywidget: pip install "valuegrad\[notebooks\]"'):
         stepper.widget()
 
 

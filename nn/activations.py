@@ -1,0 +1,77 @@
+"""The activations a :class:`nn.layers.Neuron` can apply: one record each, in one table.
+
+``ACTIVATION_TABLE`` maps each name to its Value op, the initialisation suited to it, the
+``torch.nn`` module that computes it and the label its neurons print under. ``nn.layers`` (the
+neurons), ``nn.pytorch`` (the bridge) and ``nn.io`` (model files) all read it; it sits in a
+module of its own, below all three, so that none of them imports another to reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from autograd import Value
+
+__all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "LEAKY_RELU_SLOPE", "Activation"]
+
+LEAKY_RELU_SLOPE = 0.01
+"""The slope of the ``'leaky_relu'`` activation below zero (``torch.nn.LeakyReLU``'s default too)."""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Everything about one activation a :class:`Neuron` can apply, read by the neuron, the
+    PyTorch bridge (``nn.pytorch``) and model files (``nn.io``).
+
+    Attributes:
+        apply: what the neuron computes from ``w · x + b`` (a Value op, so it is differentiated
+            like any other).
+        init: the initialisation suited to it: ``'he'`` for the ReLU family, ``'xavier'`` for the
+            others (``MLP``'s default stays ``'micrograd'``, as in micrograd).
+        torch: the ``torch.nn`` module class that computes it, or None where none is needed
+            (``'linear'``).
+        torch_args: that class's constructor arguments.
+        label: the name its neurons print under (``ReLUNeuron(2)``, as micrograd prints them).
+    """
+
+    apply: Callable[[Value], Value]
+    init: str
+    torch: str | None
+    label: str
+    torch_args: tuple[float, ...] = ()
+
+    def derivative(self, x: float) -> float:
+        """The derivative of :attr:`apply` at ``x``, as backpropagation gives it (at a kink, the
+        one-sided value PyTorch uses too).
+
+        Args:
+            x: where to differentiate.
+
+        Returns:
+            ``d apply(x) / dx``.
+        """
+        v = Value(x)
+        self.apply(v).backward()
+        return v.grad
+
+
+def _identity(v: Value) -> Value:
+    return v
+
+
+def _leaky_relu(v: Value) -> Value:
+    return v.leaky_relu(LEAKY_RELU_SLOPE)
+
+
+ACTIVATION_TABLE: dict[str, Activation] = {
+    "relu": Activation(Value.relu, "he", "ReLU", "ReLU"),
+    "tanh": Activation(Value.tanh, "xavier", "Tanh", "Tanh"),
+    "sigmoid": Activation(Value.sigmoid, "xavier", "Sigmoid", "Sigmoid"),
+    "leaky_relu": Activation(_leaky_relu, "he", "LeakyReLU", "LeakyRelu", (LEAKY_RELU_SLOPE,)),
+    "linear": Activation(_identity, "xavier", None, "Linear"),
+}
+"""Every activation by name, in the order error messages list them."""
+
+ACTIVATIONS = tuple(ACTIVATION_TABLE)
+"""The activation names :class:`Neuron` and :class:`MLP` accept."""
