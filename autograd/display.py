@@ -3,10 +3,37 @@ records and the stepper share, so a node is written the same way everywhere."""
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
-__all__ = ["name_of", "number", "op_text", "primitive_text"]
+__all__ = ["escape_attribute", "escape_text", "name_of", "number", "op_text", "primitive_text"]
+
+
+def escape_text(text: str) -> str:
+    """``text`` made safe as the content of an SVG or HTML element: ``&``, ``<`` and ``>`` become
+    entities; quotes stay as they are, since they mean nothing between tags.
+
+    Args:
+        text: what is to be drawn or shown.
+
+    Returns:
+        The markup that displays ``text``.
+    """
+    return html.escape(text, quote=False)
+
+
+def escape_attribute(text: str) -> str:
+    """``text`` made safe as an attribute value (``title="..."``): as ``escape_text``, and both
+    quote characters become entities too, so a label such as ``x"1`` cannot end the attribute.
+
+    Args:
+        text: the attribute's value.
+
+    Returns:
+        The markup for the value, to be put between quotes.
+    """
+    return html.escape(text, quote=True)
 
 
 def number(x: float) -> str:

@@ -14,10 +14,9 @@ import os
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
-from xml.sax.saxutils import escape
 
 from autograd.backward import require_value, topological_order
-from autograd.display import number, op_text
+from autograd.display import escape_text, number, op_text
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -328,14 +327,14 @@ def fallback_svg(
         for j, text in enumerate(lines):
             weight = ' font-weight="bold"' if j == 0 and n.label else ""
             parts.append(f'<text x="{px + w / 2:.1f}" y="{py + step * (j + 1) + 4:.1f}" text-anchor="middle"{weight}>'
-                         f"{escape(text)}</text>")
+                         f"{escape_text(text)}</text>")
         op = layout.ops[i]
         if op is not None:
             ox, oy, ow, oh = op
             parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2:g}" ry="{oh / 2:g}" '
                          f'fill="#eef3ff" stroke="#333"/>')
             parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
-                         f"{escape(op_text(n))}</text>")
+                         f"{escape_text(op_text(n))}</text>")
     parts.append("</svg>")
     return "\n".join(parts)
 
