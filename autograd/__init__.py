@@ -10,10 +10,17 @@
 ``Value`` is the graph node; ``no_grad``, ``detect_anomaly`` and ``trace_origins`` switch how
 new nodes are recorded; ``topological_order``, ``backward`` and ``backward_steps`` expose the
 backward pass.
+
+The step-through viewer, drawings, SymPy bridge and compiled replay (``Stepper``, ``draw_dot``,
+``to_sympy``, ``Tape``, ...) load on first use, so that ``import autograd`` stays quick.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from autograd.backward import Step, backward, backward_steps, topological_order
-from autograd.compiled import Tape, TapeMismatchError
 from autograd.custom import define_op
 from autograd.functional import (
     GradcheckError,
@@ -36,10 +43,24 @@ from autograd.modes import (
     set_grad_enabled,
     trace_origins,
 )
-from autograd.stepper import Stepper
-from autograd.symbolic import to_sympy
 from autograd.value import Value, dot, logsumexp, select
-from autograd.viz import DotNotFoundError, draw_dot
+
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
+    from autograd.compiled import Tape, TapeMismatchError
+    from autograd.stepper import Stepper
+    from autograd.symbolic import to_sympy
+    from autograd.viz import DotNotFoundError, draw_dot
+
+# Public names whose modules are loaded on first access (PEP 562): each pulls in code (the
+# viewer's assets, Graphviz, code generation) that computing gradients never needs.
+_LAZY = {
+    "DotNotFoundError": "autograd.viz",
+    "Stepper": "autograd.stepper",
+    "Tape": "autograd.compiled",
+    "TapeMismatchError": "autograd.compiled",
+    "draw_dot": "autograd.viz",
+    "to_sympy": "autograd.symbolic",
+}
 
 __all__ = [
     "AnomalyError",
@@ -75,3 +96,18 @@ __all__ = [
     "trace_origins",
     "value_and_grad",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a lazily exported name's module on first access and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups find it directly, without this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included before they are loaded."""
+    return sorted({*globals(), *_LAZY})

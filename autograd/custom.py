@@ -8,7 +8,6 @@ records, ``Tape`` (interpreted and generated code) and ``BatchTape``.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable
 from types import CodeType
 from typing import Any
@@ -166,6 +165,8 @@ def _checked_partials(name: str, partials: Any, arity: int) -> tuple[Any, ...]:
 
 def _arity(f: Callable[..., Any]) -> int | None:
     """The number of required positional parameters, or None if variadic or not inspectable."""
+    import inspect  # here, not at the top: inspect costs several milliseconds of ``import autograd``
+
     try:
         params = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import inspect
 import os
 import sys
 import threading
@@ -106,6 +105,24 @@ _S = TypeVar("_S", bound="_Switch")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+_CO_GENERATOR = 0x20  # inspect.CO_GENERATOR: the code flag of a generator function
+
+
+def _is_generator_function(func: Callable[..., Any]) -> bool:
+    """``inspect.isgeneratorfunction`` without importing ``inspect`` (milliseconds of every
+    ``import autograd``, since ``nn`` decorates with ``no_grad()`` at import): looks through bound
+    methods and ``functools.partial`` to the function's code flags."""
+    while True:
+        if isinstance(func, functools.partial):
+            func = func.func
+        elif hasattr(func, "__func__"):
+            func = func.__func__
+        else:
+            break
+    code = getattr(func, "__code__", None)
+    return code is not None and bool(getattr(code, "co_flags", 0) & _CO_GENERATOR)
+
+
 class _Switch:
     """Sets one of the thread's settings for the duration of a ``with`` block, then restores it."""
 
@@ -139,7 +156,7 @@ class _Switch:
 
     def __call__(self, func: _F) -> _F:
         """Decorate ``func`` (or a generator function) so that its body runs inside this switch."""
-        if inspect.isgeneratorfunction(func):
+        if _is_generator_function(func):
             return self._wrap_generator(func)
 
         @functools.wraps(func)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from autograd.arrays import namespace_of
@@ -83,7 +82,6 @@ use ``{out}``, the output so far, to split long sums over lines) and, per input,
 backward pass with ``{g}`` standing for the upstream gradient (``"{1} * {g}"``)."""
 
 
-@dataclass(frozen=True, eq=False)
 class Primitive:
     """One op: its name, its float forward, its derivative rule, and how each back-end runs it.
 
@@ -110,27 +108,57 @@ class Primitive:
             made with is the one defined now; ``''`` for built-ins, which cannot be redefined.
     """
 
+    # Written out rather than a frozen dataclass: ``dataclasses`` imports ``inspect``, several
+    # milliseconds of every ``import autograd`` for one decorator.
     name: str
     forward: Callable[..., float]
     local_grads: Callable[..., tuple[Any, ...]]
-    arity: int | None = 1
-    folds_constant: bool = False
-    op: str = ""
-    drawn: str = ""
-    array_forward: Callable[..., Any] | None = None
-    array_local_grads: Callable[..., tuple[Any, ...]] | None = None
-    code: Callable[[Sequence[str], str, str], CodeForm] | None = None
-    sympy: Callable[..., Any] | None = None
-    kink: bool = False
-    builtin: bool = True
-    fused: Callable[[Sequence[Any]], tuple[Any, tuple[Any, ...]]] | None = None
-    definition: str = ""
+    arity: int | None
+    folds_constant: bool
+    op: str
+    drawn: str
+    array_forward: Callable[..., Any] | None
+    array_local_grads: Callable[..., tuple[Any, ...]] | None
+    code: Callable[[Sequence[str], str, str], CodeForm] | None
+    sympy: Callable[..., Any] | None
+    kink: bool
+    builtin: bool
+    fused: Callable[[Sequence[Any]], tuple[Any, tuple[Any, ...]]] | None
+    definition: str
 
-    def __post_init__(self) -> None:
-        if not self.op:
-            object.__setattr__(self, "op", self.name)
-        if not self.drawn:
-            object.__setattr__(self, "drawn", self.op)
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        local_grads: Callable[..., tuple[Any, ...]],
+        arity: int | None = 1,
+        folds_constant: bool = False,
+        op: str = "",
+        drawn: str = "",
+        array_forward: Callable[..., Any] | None = None,
+        array_local_grads: Callable[..., tuple[Any, ...]] | None = None,
+        code: Callable[[Sequence[str], str, str], CodeForm] | None = None,
+        sympy: Callable[..., Any] | None = None,
+        kink: bool = False,
+        builtin: bool = True,
+        fused: Callable[[Sequence[Any]], tuple[Any, tuple[Any, ...]]] | None = None,
+        definition: str = "",
+    ) -> None:
+        op = op or name
+        fields = {
+            "name": name, "forward": forward, "local_grads": local_grads, "arity": arity,
+            "folds_constant": folds_constant, "op": op, "drawn": drawn or op, "array_forward": array_forward,
+            "array_local_grads": array_local_grads, "code": code, "sympy": sympy, "kink": kink,
+            "builtin": builtin, "fused": fused, "definition": definition,
+        }
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"primitive {self.name!r} is read-only: cannot assign to {key!r}")
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError(f"primitive {self.name!r} is read-only: cannot delete {key!r}")
 
     def __repr__(self) -> str:
         kind = "" if self.builtin else "user "

@@ -29,11 +29,10 @@ import warnings
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from xml.sax.saxutils import escape as _xml_escape
 
 from autograd._extras import install_hint
 from autograd.backward import Step, backward_steps, require_value, topological_order
-from autograd.display import name_of, number, op_text
+from autograd.display import escape_attribute, escape_text, name_of, number, op_text
 from autograd.explain import explain
 from autograd.ops import as_float
 from autograd.viz import (
@@ -47,7 +46,6 @@ from autograd.viz import (
     draw_dot,
     fallback_layout,
     graphviz_problem,
-    visible_text,
 )
 
 if TYPE_CHECKING:
@@ -482,7 +480,7 @@ class Stepper:
             parts.append(f'<g class="{classes}" data-op="{i}"><ellipse cx="{cx:.2f}" cy="{cy:.2f}" '
                          f'rx="{rx:.2f}" ry="{ry:.2f}" fill="#eef3ff" stroke="#444"/>'
                          f'<text x="{cx:.2f}" y="{cy + 3.5:.2f}" text-anchor="middle" font-size="10">'
-                         f"{escape(op_text(node))}</text></g>")
+                         f"{escape_text(op_text(node))}</text></g>")
         for i, (node, placed) in enumerate(zip(self.nodes, lay.placed)):
             parts.append(self._node_svg(i, node, placed, state, current))
         parts.append("</svg>")
@@ -523,10 +521,10 @@ class Stepper:
             else:
                 text, exact = f"grad {number(grad)}", repr(grad)
                 weight = ' font-weight="bold"' if state.complete[i] else ""
-            title = f"<title>{escape(exact)}</title>" if field.role != "label" else ""
+            title = f"<title>{escape_text(exact)}</title>" if field.role != "label" else ""
             out.append(f'<g data-role="{field.role}">{title}<rect x="{fx:.2f}" y="{fy:.2f}" width="{fw:.2f}" '
                        f'height="{fh:.2f}" fill="transparent"/><text x="{cx:.2f}" y="{cy + 4:.2f}" '
-                       f'text-anchor="middle" data-fit="{max(fw - 4, 1):.1f}"{weight}>{escape(text)}</text></g>')
+                       f'text-anchor="middle" data-fit="{max(fw - 4, 1):.1f}"{weight}>{escape_text(text)}</text></g>')
         out.append("</g>")
         return "".join(out)
 
@@ -548,7 +546,7 @@ class Stepper:
             f'<span class="vg-count" data-field="step">{k} / {n}</span>'
             f'<label class="vg-speed">speed <select data-action="speed">{options}</select></label>'
             "</div>"
-            f'<div class="vg-line" data-field="explanation" title="{_attr(exact)}">{escape(text)}</div>'
+            f'<div class="vg-line" data-field="explanation" title="{_attr(exact)}">{escape_text(text)}</div>'
             f'<div class="vg-canvas">{self.to_svg(k)}</div>'
             '<div class="vg-legend"><span style="background:#ffe27a"></span>gets a gradient now'
             '<span style="background:#dce8ff"></span>passes its gradient on'
@@ -562,7 +560,7 @@ class Stepper:
     def to_html(self) -> str:
         """The text of the page :meth:`save_html` writes: one self-contained HTML document."""
         spec = _script_json(self._spec())
-        title = escape(f"valuegrad stepper: {name_of(self.root)}")
+        title = escape_text(f"valuegrad stepper: {name_of(self.root)}")
         csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
         return (
             "<!DOCTYPE html>\n"
@@ -664,11 +662,11 @@ def _asset(name: str) -> str:
 def escape(text: str) -> str:
     """``text`` for SVG/HTML: markup escaped, and characters XML cannot hold (NUL, lone
     surrogates) written as visible escapes, so a label like ``'a\\x00b'`` cannot break the page."""
-    return _xml_escape(visible_text(text))
+    return escape_text(text)
 
 
 def _attr(text: str) -> str:
-    return _xml_escape(visible_text(text), {'"': "&quot;"})
+    return escape_attribute(text)
 
 
 def _script_json(value: object) -> str:

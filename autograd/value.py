@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from autograd import ops
 from autograd.backward import Step, backward, backward_steps
-from autograd.explain import explain
 from autograd.modes import MODE, AnomalyError, caller_origin
 from autograd.ops import Primitive, as_float
 
@@ -148,6 +147,8 @@ class Value:
     def explain(self, root: Value | None = None) -> str:
         """How this node was computed and, given the ``root`` of a backward pass, where its
         gradient came from. See ``autograd.explain.explain``."""
+        from autograd.explain import explain  # here, not at the top: the core loads no display code
+
         return explain(self, root)
 
     def stepper(self, **options: Any) -> Stepper:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
-from xml.sax.saxutils import escape
 
 from autograd.backward import require_value, topological_order
-from autograd.display import number, op_text
+from autograd.display import NOT_XML, escape_text, number, op_text, visible_text
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -64,31 +62,6 @@ class GraphvizError(RuntimeError):
 
 class DrawingFallbackWarning(RuntimeWarning):
     """Graphviz could not draw the graph (``dot`` missing or failing), so the pure-Python drawing is shown."""
-
-
-# what XML 1.0 cannot hold: C0 controls other than tab/newline/return, lone surrogates, U+FFFE/U+FFFF
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def visible_text(text: str) -> str:
-    """``text`` with every character XML cannot hold written as its Python escape.
-
-    Args:
-        text: any string, e.g. a Value's label.
-
-    Returns:
-        The same string with NUL and other control characters, lone surrogates and U+FFFE/U+FFFF
-        replaced by ``\\x00``, ``\\ud800``, ``\\ufffe``-style escapes, so that it can go into SVG.
-
-    Example:
-        >>> print(visible_text("a\\x00b"))
-        a\\x00b
-    """
-    def escaped(m: re.Match[str]) -> str:
-        code = ord(m.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _NOT_XML.sub(escaped, text)
 
 
 def caller_stacklevel() -> int:
@@ -195,7 +168,7 @@ class ValueGraphMixin:
             except GraphvizError as exc:
                 reason = str(exc)
             else:
-                bad = _NOT_XML.search(svg)
+                bad = NOT_XML.search(svg)
                 if bad is None:
                     return svg
                 reason = f"Graphviz wrote {bad.group()!r} into its SVG, which XML cannot hold"
@@ -449,14 +422,14 @@ def fallback_svg(
         for j, text in enumerate(lines):
             weight = ' font-weight="bold"' if j == 0 and n.label else ""
             parts.append(f'<text x="{px + w / 2:.1f}" y="{py + step * (j + 1) + 4:.1f}" text-anchor="middle"{weight}>'
-                         f"{escape(visible_text(text))}</text>")
+                         f"{escape_text(text)}</text>")
         op = layout.ops[i]
         if op is not None:
             ox, oy, ow, oh = op
             parts.append(f'<ellipse cx="{ox + ow / 2:.1f}" cy="{oy + oh / 2:.1f}" rx="{ow / 2:g}" ry="{oh / 2:g}" '
                          f'fill="#eef3ff" stroke="#333"/>')
             parts.append(f'<text x="{ox + ow / 2:.1f}" y="{oy + oh / 2 + 4:.1f}" text-anchor="middle">'
-                         f"{escape(visible_text(op_text(n)))}</text>")
+                         f"{escape_text(op_text(n))}</text>")
     parts.append("</svg>")
     return "\n".join(parts)
 

@@ -1,7 +1,11 @@
-"""``python -m benchmarks [--quick]``: every workload for valuegrad and each installed peer, one run.
+"""``python -m benchmarks [--quick] [--out DIR] [--update-docs]``: every workload for valuegrad and
+each installed peer, one run.
 
-Prints a table of medians with ratios against micrograd and writes benchmarks/results.md and
-benchmarks/results.json. Peers that are not installed are reported as skipped.
+Prints a table of medians with ratios against micrograd and writes results.md and results.json
+to benchmarks/latest/ (or --out DIR). Only --update-docs writes the committed
+benchmarks/results.md and benchmarks/results.json that the performance page shows (and that
+tests/test_docs.py checks the page against), so running the benchmarks never breaks the tests.
+Peers that are not installed are reported as skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECL
 from benchmarks import workloads as w  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "latest")  # ignored by git; the docs never read it
 W6_TORCH = "PyTorch batched tensors"  # the row W6's ratios are taken against
 
 
@@ -39,10 +44,65 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked; ``args.out`` is the folder the results go to.
+
+    Args:
+        argv: the arguments after ``python -m benchmarks`` (``None``: ``sys.argv[1:]``).
+
+    Returns:
+        The parsed arguments, with ``out`` set to ``benchmarks/`` under ``--update-docs``.
+    """
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller W2/W3 (a smoke run)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", default=None,
+                       help=f"folder for results.md and results.json (default: {os.path.relpath(DEFAULT_OUT)})")
+    where.add_argument("--update-docs", action="store_true",
+                       help="write the committed benchmarks/results.md and .json that docs/performance.md shows")
     args = parser.parse_args(argv)
+    if args.update_docs and args.quick:
+        parser.error("--update-docs needs a full run: the performance page does not show --quick numbers")
+    args.out = HERE if args.update_docs else (args.out or DEFAULT_OUT)
+    return args
+
+
+def write_results(out: str, meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """Write ``results.json`` and ``results.md`` into the folder ``out`` (made if missing).
+
+    Args:
+        out: the folder; ``benchmarks/`` itself only for ``--update-docs``.
+        meta: when, where and how the run was made (date, python, cpu, cores, quick, threads).
+        rows: one dict per measurement (workload, implementation, value, unit, note, vs_micrograd).
+
+    Returns:
+        The Markdown table, as written.
+    """
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+    lines = [
+        f"# Benchmark results ({meta['date']}, Python {meta['python']}, {meta['cpu']}, {meta['cores']} cores"
+        f"{', quick run' if meta['quick'] else ''})",
+        "",
+        "Threads: " + ", ".join(f"{k}={v}" for k, v in meta["threads"].items()) + ".",
+        "",
+        "| workload | implementation | median | vs micrograd | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        shown = "skipped" if r["value"] is None else f"{r['value']:.4g} {r['unit']}"
+        ratio = f"{r['vs_micrograd']:.1f}x" if r["vs_micrograd"] else ""
+        lines.append(f"| {r['workload']} | {r['implementation']} | {shown} | {ratio} | {r['note']} |")
+    table = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(table)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     repeats = 3 if args.quick else 7
     chain = 100_000 if args.quick else 1_000_000
     wide = 100_000 if args.quick else 1_000_000
@@ -119,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"set-up once per run {w.w6_setup('vectorized', 'torch'):.2f} s")
     if th:
         add("W6", W6_TORCH, w.w6_torch_epoch(few), "s/epoch")
+    add("W7", "valuegrad import autograd, nn (fresh process, bytecode cached)", w.w7_import_ms(5 if args.quick else 15),
+        "ms", "median of fresh processes, less a bare interpreter's start")
 
     base = next((r["value"] for r in rows if r["implementation"] == "micrograd 0.1.0" and r["value"]), None)
     torch6 = next((r["value"] for r in rows if r["workload"] == "W6" and r["implementation"] == W6_TORCH), None)
@@ -134,24 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "threads": threads,
     }
-    with open(os.path.join(HERE, "results.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows}, f, indent=1)
-    lines = [
-        f"# Benchmark results ({meta['date']}, Python {meta['python']}, {meta['cpu']}, {meta['cores']} cores"
-        f"{', quick run' if args.quick else ''})",
-        "",
-        "Threads: " + ", ".join(f"{k}={v}" for k, v in threads.items()) + ".",
-        "",
-        "| workload | implementation | median | vs micrograd | note |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        shown = "skipped" if r["value"] is None else f"{r['value']:.4g} {r['unit']}"
-        ratio = f"{r['vs_micrograd']:.1f}x" if r["vs_micrograd"] else ""
-        lines.append(f"| {r['workload']} | {r['implementation']} | {shown} | {ratio} | {r['note']} |")
-    with open(os.path.join(HERE, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_results(args.out, meta, rows), end="")
+    print(f"written to {os.path.join(os.path.relpath(args.out), 'results.md')} and results.json")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The benchmark workloads (W1-W5), each a function returning what it measured.
+"""The benchmark workloads (W1-W7), each a function returning what it measured.
 
 W1 is one training step of micrograd's moons demo: MLP(2, [16, 16, 1]) on 100 points, hinge loss
 plus 1e-4 L2, zero_grad, backward, SGD update. Every implementation runs the same arithmetic on
@@ -521,3 +521,32 @@ def pin_threads() -> dict[str, str]:
     settings["torch.get_num_threads()"] = str(torch.get_num_threads())
     settings["torch.get_num_interop_threads()"] = str(torch.get_num_interop_threads())
     return settings
+
+
+# --- W7: import time ------------------------------------------------------------------------------
+
+
+def w7_import_ms(runs: int = 15) -> float:
+    """Milliseconds that ``import autograd, nn`` adds to a fresh interpreter: the median over
+    ``runs`` new processes of ``python -c "import autograd, nn"``, less the median of
+    ``python -c "pass"``, with bytecode cached.
+
+    The caches are written by one warm-up run first (``PYTHONDONTWRITEBYTECODE`` is dropped from
+    the children's environment for it): a first import compiles every module and measures the
+    compiler, not the import."""
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # `-c` puts the cwd first on sys.path
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def median_ms(code: str) -> float:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=repo, env=env)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1e3
+
+    subprocess.run([sys.executable, "-c", "import autograd, nn"], check=True, cwd=repo, env=env)
+    bare = median_ms("pass")
+    return median_ms("import autograd, nn") - bare

@@ -7,10 +7,16 @@
 
 Code written for micrograd runs after changing only its imports
 (``from autograd import Value``, ``from nn import MLP``).
+
+Saving and loading and the data helpers (``save``, ``load``, ``data``) load on first use, so
+that ``import nn`` stays quick.
 """
 
-from nn import data
-from nn.io import load, save
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from nn.layers import MLP, Layer, Neuron
 from nn.losses import (
     accuracy,
@@ -24,8 +30,24 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer
+
+# Eager although it is not small: the function ``train`` shares its name with the module
+# ``nn.train``, and the import system would bind the module over a lazily exported function.
 from nn.train import History, predict_classes, threshold_of, train
-from nn.views import draw_network
+
+if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
+    from nn import data
+    from nn.io import load, save
+    from nn.views import draw_network
+
+# Public names whose modules are loaded on first access (PEP 562): building and training a model
+# by hand needs none of them, and they pull in file formats and compression.
+_LAZY = {
+    "data": "nn.data",
+    "draw_network": "nn.views",
+    "load": "nn.io",
+    "save": "nn.io",
+}
 
 __all__ = [
     "MLP",
@@ -53,3 +75,19 @@ __all__ = [
     "threshold_of",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a lazily exported name's module on first access and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nn' has no attribute {name!r}")
+    loaded = importlib.import_module(module)
+    value = loaded if module == f"nn.{name}" else getattr(loaded, name)
+    globals()[name] = value  # later lookups find it directly, without this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included before they are loaded."""
+    return sorted({*globals(), *_LAZY})

@@ -9,7 +9,7 @@ module of its own, below all three, so that none of them imports another to reac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from autograd import Value
 
@@ -19,8 +19,7 @@ LEAKY_RELU_SLOPE = 0.01
 """The slope of the ``'leaky_relu'`` activation below zero (``torch.nn.LeakyReLU``'s default too)."""
 
 
-@dataclass(frozen=True)
-class Activation:
+class Activation(NamedTuple):
     """Everything about one activation a :class:`Neuron` can apply, read by the neuron, the
     PyTorch bridge (``nn.pytorch``) and model files (``nn.io``).
 

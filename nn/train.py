@@ -14,12 +14,10 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any, NamedTuple
 
 from autograd import Value, gc_relaxed, no_grad
-from autograd.compiled import SampleTape, TapeMismatchError
 from nn.layers import MLP
 from nn.losses import (
     accuracy,
@@ -67,23 +65,38 @@ LOSSES: dict[str, Loss] = {
 """Every loss ``train`` knows, by the name the CLI uses."""
 
 
-@dataclass
 class History:
     """What happened during training: one entry per step.
 
     ``path`` is how the steps ran: ``'graph'``, ``'compiled'`` or ``'vectorized'``;
     ``fallback`` says why they built graphs when a replay was asked for (None otherwise);
-    ``interrupted`` is True when Ctrl-C stopped training after a complete step."""
+    ``interrupted`` is True when Ctrl-C stopped training after a complete step; ``stopped`` is
+    True when ``on_step`` returned True to end training early."""
 
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    path: str = "graph"
-    fallback: str | None = None
-    """Why a compiled or vectorised run built graphs instead (the model reads its numbers in Python)."""
-    interrupted: bool = False
-    stopped: bool = False
-    """True when ``on_step`` returned True to end training early."""
+    # Written out rather than a dataclass: ``dataclasses`` imports ``inspect``, several
+    # milliseconds of every ``import nn``. Same constructor, repr and equality as the dataclass.
+    _FIELDS = ("loss", "accuracy", "lr", "path", "fallback", "interrupted", "stopped")
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as a dataclass
+
+    def __init__(self, loss: list[float] | None = None, accuracy: list[float] | None = None,
+                 lr: list[float] | None = None, path: str = "graph", fallback: str | None = None,
+                 interrupted: bool = False, stopped: bool = False) -> None:
+        self.loss: list[float] = [] if loss is None else loss
+        self.accuracy: list[float] = [] if accuracy is None else accuracy
+        self.lr: list[float] = [] if lr is None else lr
+        self.path = path
+        self.fallback = fallback
+        """Why a compiled or vectorised run built graphs instead (the model reads its numbers in Python)."""
+        self.interrupted = interrupted
+        self.stopped = stopped
+
+    def __repr__(self) -> str:
+        return f"History({', '.join(f'{k}={getattr(self, k)!r}' for k in self._FIELDS)})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self._FIELDS)
 
     @property
     def compiled(self) -> bool:
@@ -382,6 +395,9 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
         return term(outs, v[n_in]), outs
 
     regularizer = (lambda: _l2_term(params, l2)) if l2 else None
+    # Imported here, not at the top: ``import nn`` should not load the replay engines.
+    from autograd.compiled import SampleTape, TapeMismatchError
+
     try:
         if vectorized:
             from autograd.vectorized import BatchTape
