@@ -46,26 +46,31 @@ from autograd.modes import (
 from autograd.value import Value, dot, logsumexp, select
 
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
-    from autograd.compiled import Tape, TapeMismatchError
-    from autograd.stepper import Stepper
-    from autograd.symbolic import to_sympy
-    from autograd.viz import DotNotFoundError, draw_dot
+    from autograd.replay.batch import BatchTape
+    from autograd.replay.tape import SampleTape, Tape, TapeMismatchError
+    from autograd.show.dot import DotNotFoundError, draw_dot
+    from autograd.show.stepper import Stepper
+    from autograd.show.symbolic import to_sympy
 
 # Public names whose modules are loaded on first access (PEP 562): each pulls in code (the
 # viewer's assets, Graphviz, code generation) that computing gradients never needs.
 _LAZY = {
-    "DotNotFoundError": "autograd.viz",
-    "Stepper": "autograd.stepper",
-    "Tape": "autograd.compiled",
-    "TapeMismatchError": "autograd.compiled",
-    "draw_dot": "autograd.viz",
-    "to_sympy": "autograd.symbolic",
+    "BatchTape": "autograd.replay.batch",
+    "DotNotFoundError": "autograd.show.dot",
+    "SampleTape": "autograd.replay.tape",
+    "Stepper": "autograd.show.stepper",
+    "Tape": "autograd.replay.tape",
+    "TapeMismatchError": "autograd.replay.tape",
+    "draw_dot": "autograd.show.dot",
+    "to_sympy": "autograd.show.symbolic",
 }
 
 __all__ = [
     "AnomalyError",
+    "BatchTape",
     "DotNotFoundError",
     "GradcheckError",
+    "SampleTape",
     "Step",
     "Stepper",
     "Tape",

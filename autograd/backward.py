@@ -12,7 +12,6 @@ import math
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
-from autograd.display import name_of
 from autograd.modes import MODE, AnomalyError
 from autograd.ops import as_float
 
@@ -180,6 +179,8 @@ class Step(NamedTuple):
     parent_grad: float
 
     def __str__(self) -> str:
+        from autograd.show.text import name_of  # how nodes read in text is the display layer's rule
+
         return (
             f"{name_of(self.parent)}.grad += d{name_of(self.node)}/d{name_of(self.parent)}({self.local_grad:.6g})"
             f" * {name_of(self.node)}.grad({self.upstream:.6g}) = {self.contribution:.6g}"

@@ -20,8 +20,8 @@ every back-end:
 
 - the graph builder (``Value`` methods) runs it on floats; its results are ``node.local_grads``;
 - ``autograd.grad(..., create_graph=True)`` runs it on Values, so gradients of gradients work;
-- the tape interpreter (``autograd.compiled``) runs it on floats, the generated code inlines
-  ``code`` (or calls the rule), and the batch replay (``autograd.vectorized``) runs it on arrays;
+- the tape interpreter (``autograd.replay.tape``) runs it on floats, the generated code inlines
+  ``code`` (or calls the rule), and the batch replay (``autograd.replay.batch``) runs it on arrays;
 - drawings, ``explain`` and step records show ``op`` and ``drawn``.
 
 A *folded constant* (the ``2`` in ``x * 2``, a leaky ReLU's slope) is not a node: ops that fold
@@ -43,10 +43,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
-
-from autograd.arrays import namespace_of
 
 __all__ = [
     "REGISTRY",
@@ -65,10 +64,12 @@ __all__ = [
     "fsqrt",
     "generation",
     "log",
+    "namespace_of",
     "node_forward",
     "node_partials",
     "pow",
     "register",
+    "register_namespace",
     "sigmoid",
     "step",
 ]
@@ -176,6 +177,40 @@ class Primitive:
             return self.fused(args)
         out = self.forward(*args)
         return out, self.local_grads(*args, out)
+
+
+# --- arrays: which namespace of array functions serves an array -------------------------------
+
+_NAMESPACES: dict[type, Any] = {}
+
+
+def register_namespace(array_type: type, namespace: Any) -> None:
+    """Make ``namespace`` (an object with the array functions the rules use: ``exp``, ``log``,
+    ``where``, ...; see ``autograd.replay.arrays``) serve arrays of ``array_type``."""
+    _NAMESPACES[array_type] = namespace
+
+
+def namespace_of(x: Any) -> Any:
+    """The namespace serving ``x`` if it is an array, else None (floats, Values). NumPy's and
+    PyTorch's are made by ``autograd.replay.arrays`` the first time one of their arrays shows up."""
+    t = type(x)
+    ns = _NAMESPACES.get(t)
+    if ns is not None:
+        return ns
+    module = t.__module__
+    if module == "numpy" and t.__name__ == "ndarray":
+        from autograd.replay.arrays import numpy_namespace
+
+        ns = _NAMESPACES[t] = numpy_namespace()
+        return ns
+    if module.startswith("torch"):
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(x, torch.Tensor):  # a Tensor or a subclass (a Parameter)
+            from autograd.replay.arrays import torch_namespace
+
+            ns = _NAMESPACES[t] = torch_namespace()  # a Tensor, or a subclass such as Parameter
+            return ns
+    return None
 
 
 REGISTRY: dict[str, Primitive] = {}
@@ -298,7 +333,7 @@ def frelu(x: float) -> float:
 
 # --- helpers that work on floats, Values and arrays (rules are written with these) -----------
 # A Value and a PyTorch tensor have the methods (.exp(), .log(), .sigmoid()); a NumPy array's
-# functions come from its namespace (autograd.arrays).
+# functions come from its namespace (autograd.replay.arrays).
 
 
 def div(x: Any, y: Any) -> Any:

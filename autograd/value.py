@@ -32,7 +32,7 @@ from autograd.modes import MODE, AnomalyError, caller_origin
 from autograd.ops import Primitive, as_float
 
 if TYPE_CHECKING:
-    from autograd.stepper import Stepper
+    from autograd.show.stepper import Stepper
 
 __all__ = [
     "READS_FOR_CALLER", "FoldedValue", "TracedValue", "Value", "as_float", "dot", "logsumexp", "record_node", "select",
@@ -146,14 +146,14 @@ class Value:
 
     def explain(self, root: Value | None = None) -> str:
         """How this node was computed and, given the ``root`` of a backward pass, where its
-        gradient came from. See ``autograd.explain.explain``."""
-        from autograd.explain import explain  # here, not at the top: the core loads no display code
+        gradient came from. See ``autograd.show.explain.explain``."""
+        from autograd.show.explain import explain  # here, not at the top: the core loads no display code
 
         return explain(self, root)
 
     def stepper(self, **options: Any) -> Stepper:
         """An interactive step-through of this node's backward pass (``autograd.Stepper``)."""
-        from autograd.stepper import Stepper
+        from autograd.show.stepper import Stepper
 
         return Stepper(self, **options)
 
@@ -589,7 +589,7 @@ READS_FOR_CALLER: dict[CodeType, str] = {
     Value.detach.__code__: "detach()",
 }
 """The functions here that read a node's number on behalf of their caller (``if v > 0:``), with
-how ``autograd.reads`` names such a read: the read is the caller's, not the engine's."""
+how ``autograd.replay.reads`` names such a read: the read is the caller's, not the engine's."""
 
 
 def _topological(root: Value) -> list[Value]:

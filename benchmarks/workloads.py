@@ -160,11 +160,11 @@ def w1_compiled(repeats: int, codegen: bool = True) -> tuple[float, float]:
 
 
 def w1_vectorized(repeats: int, backend: str = "numpy") -> float:
-    """W1 through ``autograd.vectorized.BatchTape``: one per-sample tape replayed over the batch
+    """W1 through ``autograd.replay.batch.BatchTape``: one per-sample tape replayed over the batch
     with NumPy (or PyTorch tensors on the CPU: ``backend='torch'``; a layer's neurons as one matrix
     product), plus the L2 term as its regularizer."""
     from autograd import Value
-    from autograd.vectorized import BatchTape
+    from autograd.replay.batch import BatchTape
     from nn import MLP
 
     X, y = moons_data()

@@ -458,7 +458,7 @@ def estimate(n_parameters: int, rows_per_step: int, steps: int, n_rows: int, n_f
 class _Scorer:
     """A trained model's outputs for many rows. For a few rows the model is called on each; for
     many, one sample's forward pass is recorded once and replayed over all the rows: through
-    generated code (``autograd.compiled.SampleTape``: exactly ``model(x)``'s numbers, several times
+    generated code (``autograd.replay.tape.SampleTape``: exactly ``model(x)``'s numbers, several times
     faster than building graphs) or, with ``vectorized``, through NumPy (``BatchTape``: the same
     numbers to rounding, far faster)."""
 
@@ -484,13 +484,13 @@ class _Scorer:
         tape: Any = None
         if self.vectorized:
             try:
-                from autograd.vectorized import BatchTape
+                from autograd.replay.batch import BatchTape
 
                 tape = BatchTape(per_sample, params, example=rows[0])
             except ImportError:
                 tape = None
         if tape is None:
-            from autograd.compiled import SampleTape
+            from autograd.replay.tape import SampleTape
 
             tape = SampleTape(per_sample, params, rows[0])
         other = next((r for r in rows if r != rows[0]), None)
@@ -503,7 +503,7 @@ class _Scorer:
         if not rows:
             return []
         if self._replay and (self._tape is not None or len(rows) >= self.REPLAY_FROM):
-            from autograd.compiled import TapeMismatchError
+            from autograd.replay.tape import TapeMismatchError
 
             try:
                 if self._tape is None:
@@ -640,7 +640,7 @@ def _prepare(args: argparse.Namespace) -> _Split:
             import numpy  # noqa: F401
         except ImportError:
             raise _RefusedError(f"--vectorized needs NumPy: {install_hint('numpy')}") from None
-        from autograd.arrays import make_namespace
+        from autograd.replay.arrays import make_namespace
 
         try:  # the backend, device and dtype, checked before training (no GPU is no crash)
             make_namespace(args.backend, dtype=args.dtype, device=args.device)

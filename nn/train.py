@@ -1,8 +1,8 @@
 """The training loop behind ``valuegrad train``: one function, usable from Python too.
 
 Three paths run the same steps: building graphs (``'graph'``), replaying one sample's compiled
-program over each batch (``'compiled'``, ``autograd.compiled.SampleTape``), and replaying it with
-NumPy arrays (``'vectorized'``, ``autograd.vectorized.BatchTape``). They draw the same batches and
+program over each batch (``'compiled'``, ``autograd.replay.tape.SampleTape``), and replaying it with
+NumPy arrays (``'vectorized'``, ``autograd.replay.batch.BatchTape``). They draw the same batches and
 give the same losses and gradients to rounding.
 """
 
@@ -211,13 +211,13 @@ def train(
         on_step: called after each step with ``(step, loss, accuracy, lr)`` (progress bars); if it
             returns True, training ends after that step (``history.stopped``).
         compiled: record one sample's step once and replay it over every batch through generated
-            code (``autograd.compiled.SampleTape``; compile time is that of one sample's graph).
+            code (``autograd.replay.tape.SampleTape``; compile time is that of one sample's graph).
             If the model reads its numbers in Python while the step is recorded (an ``if`` on
-            ``.data``: a data read, see ``autograd.reads``) or the recording differs on a second
+            ``.data``: a data read, see ``autograd.replay.reads``) or the recording differs on a second
             sample, training builds graphs instead, warns once (``RuntimeWarning``) and says why
             in ``history.fallback``.
         vectorized: replay the recorded sample's step across each batch with NumPy
-            (``autograd.vectorized.BatchTape``; needs ``valuegrad[fast]``): the same losses and
+            (``autograd.replay.batch.BatchTape``; needs ``valuegrad[fast]``): the same losses and
             gradients to about 1e-12, far faster. Falls back to graphs as ``compiled`` does.
         backend: with ``vectorized=True``, the array library of the replay: ``'numpy'`` (the
             default) or ``'torch'`` (PyTorch tensors; needs ``valuegrad[torch]``).
@@ -396,11 +396,11 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
 
     regularizer = (lambda: _l2_term(params, l2)) if l2 else None
     # Imported here, not at the top: ``import nn`` should not load the replay engines.
-    from autograd.compiled import SampleTape, TapeMismatchError
+    from autograd.replay.tape import SampleTape, TapeMismatchError
 
     try:
         if vectorized:
-            from autograd.vectorized import BatchTape
+            from autograd.replay.batch import BatchTape
 
             tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer, backend=backend,
                                   device=device, dtype=dtype)

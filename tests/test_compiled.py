@@ -1,4 +1,4 @@
-"""Compiled replay (autograd.compiled.Tape): bit-for-bit equal to rebuilding the graph, and refusals."""
+"""Compiled replay (autograd.replay.tape.Tape): bit-for-bit equal to rebuilding the graph, and refusals."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, define_op, dot
-from autograd.compiled import Tape, TapeMismatchError
+from autograd.replay.tape import Tape, TapeMismatchError
 from nn import MLP, cross_entropy, hinge_loss
 from nn.data import make_moons
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
@@ -104,9 +104,9 @@ def test_the_tape_compiles_itself_at_the_second_run() -> None:
 
 
 def test_big_tapes_stay_interpreted_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    import autograd.compiled
+    import autograd.replay.tape
 
-    monkeypatch.setattr(autograd.compiled, "AUTO_CODEGEN_EDGES", 3)
+    monkeypatch.setattr(autograd.replay.tape, "AUTO_CODEGEN_EDGES", 3)
     w = Value(0.5)
     big = Tape(lambda: (w * w + w).tanh(), [w])  # 4 edges
     small = Tape(lambda: (w * w).tanh(), [w])  # 3 edges
@@ -333,7 +333,7 @@ def test_sample_tape_runs_one_recording_over_every_row(
     """A per-sample program (some leaves parameters, two of them the sample's inputs): the
     generated loop and the interpreter agree bit for bit, and both equal the graphs rebuilt
     per row and summed, to rounding (the sums are associated differently)."""
-    from autograd.compiled import SampleTape
+    from autograd.replay.tape import SampleTape
 
     inputs, program = case
     params = [Value(x) for x in inputs[2:]]
@@ -361,7 +361,7 @@ def test_sample_tape_runs_one_recording_over_every_row(
 def test_big_models_keep_the_compiled_path_because_compile_time_is_one_samples() -> None:
     """MLP(2, [64, 64, 1]) on 100 points: the whole-batch tape had 1.3 million edges (over the
     auto-compile cap); the per-sample program has about 8,800 and compiles once."""
-    from autograd.compiled import AUTO_CODEGEN_EDGES, SampleTape
+    from autograd.replay.tape import AUTO_CODEGEN_EDGES, SampleTape
     from nn import train
 
     X, y = make_moons(100, noise=0.1, seed=0)

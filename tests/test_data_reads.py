@@ -1,7 +1,7 @@
 """Replays refuse programs that read their numbers in Python, and ops redefined after recording.
 
 A replay reruns recorded ops; Python's ``if v.data > 5:`` around them would be frozen the way the
-recording went. These tests are the specification of ``autograd.reads`` and of how every replay
+recording went. These tests are the specification of ``autograd.replay.reads`` and of how every replay
 path (``Tape``, ``SampleTape``, ``BatchTape``, ``nn.train``) uses it.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from autograd import Tape, TapeMismatchError, Value, define_op
-from autograd.compiled import SampleTape
-from autograd.reads import watch_reads
-from autograd.vectorized import BatchTape
+from autograd.replay.batch import BatchTape
+from autograd.replay.reads import watch_reads
+from autograd.replay.tape import SampleTape
 from nn import MLP, train
 from nn.data import make_moons
 

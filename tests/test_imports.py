@@ -24,13 +24,13 @@ import pytest
 import autograd
 import nn
 from autograd import ops
-from autograd.display import escape_attribute, escape_text
 from autograd.modes import _is_generator_function
+from autograd.show.text import escape_attribute, escape_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
-REPLAY = ["autograd.compiled", "autograd.codegen", "autograd.tape", "autograd.vectorized"]
-SHOW = ["autograd.stepper", "autograd.viz", "autograd.explain", "autograd.symbolic"]
+REPLAY = ["autograd.replay.tape", "autograd.replay.codegen", "autograd.replay.program", "autograd.replay.batch"]
+SHOW = ["autograd.show.stepper", "autograd.show.dot", "autograd.show.explain", "autograd.show.symbolic"]
 NN_ON_USE = ["nn.cli", "nn.report", "nn.io", "nn.data", "nn.pytorch"]
 # Standard-library modules an import used to pull in for one helper each.
 STDLIB = ["inspect", "dataclasses", "xml.sax.saxutils", "urllib.request", "json", "tempfile"]
@@ -66,11 +66,11 @@ def test_import_nn_loads_neither_its_tools_nor_the_replay_engines() -> None:
 @pytest.mark.parametrize(
     ("statement", "module"),
     [
-        ("from autograd import Stepper", "autograd.stepper"),
-        ("from autograd import draw_dot", "autograd.viz"),
-        ("import autograd; autograd.Tape", "autograd.compiled"),
-        ("from autograd import to_sympy", "autograd.symbolic"),
-        ("from autograd import Value; Value(1.0).explain()", "autograd.explain"),
+        ("from autograd import Stepper", "autograd.show.stepper"),
+        ("from autograd import draw_dot", "autograd.show.dot"),
+        ("import autograd; autograd.Tape", "autograd.replay.tape"),
+        ("from autograd import to_sympy", "autograd.show.symbolic"),
+        ("from autograd import Value; Value(1.0).explain()", "autograd.show.explain"),
         ("import nn; nn.data", "nn.data"),
         ("from nn import save", "nn.io"),
     ],
@@ -88,7 +88,7 @@ def test_every_exported_name_resolves_and_dir_lists_it(package: Any) -> None:
         scope: dict[str, Any] = {}
         exec(f"from {package.__name__} import {name} as imported", {}, scope)
         assert scope["imported"] is value
-    assert autograd.Tape is __import__("autograd.compiled", fromlist=["Tape"]).Tape
+    assert autograd.Tape is __import__("autograd.replay.tape", fromlist=["Tape"]).Tape
     assert nn.data is __import__("nn.data", fromlist=["data"])
     __import__("nn.train")  # a submodule named like a function must not replace it
     assert callable(nn.train) and nn.train.__module__ == "nn.train"

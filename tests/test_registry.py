@@ -19,10 +19,10 @@ import pytest
 
 from autograd import Tape, Value, define_op, dot, draw_dot, logsumexp, select
 from autograd.backward import topological_order
-from autograd.display import op_text
-from autograd.explain import explain
 from autograd.ops import REGISTRY, Primitive, node_partials
-from autograd.vectorized import BatchTape
+from autograd.replay.batch import BatchTape
+from autograd.show.explain import explain
+from autograd.show.text import op_text
 from tests.strategies import OPS, user_affine, user_sin
 
 # How a user calls each built-in op, with inputs in the op's domain; an op's inputs are
@@ -143,12 +143,12 @@ def test_the_batch_replay_equals_the_graph(prim: Primitive) -> None:
 
 @pytest.mark.parametrize("prim", [p for p in _all_ops() if p.array_forward is not None], ids=lambda p: p.name)
 def test_array_forms_equal_the_float_forms_entry_by_entry(prim: Primitive) -> None:
-    from autograd.vectorized import apply
+    from autograd.replay.batch import apply
 
     n = _arity(prim)
     grid = np.array([[x * s for s in (0.5, 1.0, 1.7, -0.0 if x < 0 else 0.9)] for x in INPUTS[:n]])
     const = [CALLS[prim.name]([Value(x) for x in INPUTS[:n]]).const] if prim.folds_constant else []
-    xp = __import__("autograd.arrays", fromlist=["numpy_namespace"]).numpy_namespace()
+    xp = __import__("autograd.replay.arrays", fromlist=["numpy_namespace"]).numpy_namespace()
     with np.errstate(all="ignore"):
         out, local = apply(xp, prim, [*grid, *const])
     for k in range(grid.shape[1]):
@@ -246,8 +246,9 @@ def test_no_import_cycles_in_the_packages() -> None:
     root = pathlib.Path(__file__).resolve().parent.parent
     edges: dict[str, set[str]] = {}
     for package in ("autograd", "nn"):
-        for path in (root / package).glob("*.py"):
-            module = f"{package}.{path.stem}" if path.stem != "__init__" else package
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             deps = edges.setdefault(module, set())
             for node in _runtime_nodes(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("autograd", "nn"):
@@ -257,7 +258,9 @@ def test_no_import_cycles_in_the_packages() -> None:
                             f"{module} imports the private name {alias.name} from {target}"
                         )
                         full = f"{target}.{alias.name}"
-                        deps.add(full if (root / full.replace(".", "/")).with_suffix(".py").exists() else target)
+                        as_path = root / full.replace(".", "/")
+                        is_module = as_path.with_suffix(".py").exists() or (as_path / "__init__.py").exists()
+                        deps.add(full if is_module else target)
                 elif isinstance(node, ast.Import):
                     deps.update(a.name for a in node.names if a.name.split(".")[0] in ("autograd", "nn"))
     for deps in edges.values():
@@ -277,3 +280,22 @@ def test_no_import_cycles_in_the_packages() -> None:
 
     for module in sorted(edges):
         visit(module, [])
+
+
+CORE = ("autograd/__init__.py", "autograd/value.py", "autograd/ops.py", "autograd/backward.py",
+        "autograd/modes.py", "autograd/functional.py", "autograd/custom.py", "autograd/_extras.py")
+
+
+def test_the_core_imports_nothing_from_replay_or_show_at_import_time() -> None:
+    """The layers: the core a learner reads first (value, ops, backward, modes, functional,
+    custom) stands alone; replays and displays build on it and load on first use."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    core_files = {str(p.relative_to(root)) for p in (root / "autograd").glob("*.py")}
+    assert core_files == set(CORE), "a new module at the top of autograd/ is core: add it to CORE, or move it"
+    for name in CORE:
+        tree = ast.parse((root / name).read_text())
+        for node in tree.body:  # module level only: imports inside functions load on first use
+            targets = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                       else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for target in targets:
+                assert not target.startswith(("autograd.replay", "autograd.show")), f"{name} imports {target}"

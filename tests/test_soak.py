@@ -34,7 +34,7 @@ def test_a_dropped_tape_and_its_kernel_are_freed_at_once(kind: str) -> None:
     tape, its generated kernel and its registered source."""
     import weakref
 
-    from autograd.compiled import SampleTape, Tape
+    from autograd.replay.tape import SampleTape, Tape
 
     w = Value(0.5)
     before = tapes_in_linecache()

@@ -1,4 +1,4 @@
-"""autograd.stepper: the states the viewer embeds are backward_steps() bit for bit; building or saving
+"""autograd.show.stepper: the states the viewer embeds are backward_steps() bit for bit; building or saving
 a stepper changes no gradient; the HTML is self-contained; refusals, bad arguments, and the
 notebook display with and without anywidget. (Clicking through it in a real browser is
 tests/test_stepper_browser.py.)"""
@@ -20,11 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd.stepper as stepper_module
+import autograd.show.stepper as stepper_module
 from autograd import Value, define_op, dot, draw_dot, topological_order
 from autograd.backward import Step
-from autograd.stepper import WIDGET_MIME, Stepper
-from autograd.viz import dot_available, fallback_layout
+from autograd.show.dot import dot_available
+from autograd.show.fallback import fallback_layout
+from autograd.show.stepper import WIDGET_MIME, Stepper
 from tests.graphs import classic
 from tests.strategies import NO_DEADLINE, programs, reals, run_program
 
@@ -415,7 +416,7 @@ def test_saved_page_is_self_contained(layout: str, tmp_path: Path) -> None:
     for action in ("next", "prev", "play", "reset", "seek"):
         assert f'data-action="{action}"' in html
     assert re.search(r'<input type="range" data-action="seek"', html)
-    assert (Path(stepper_module.__file__).parent / "stepper_assets" / "stepper.js").read_text() in html
+    assert (Path(stepper_module.__file__).parent / "assets" / "stepper.js").read_text() in html
 
 
 def test_save_html_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -479,7 +480,7 @@ def test_display_with_anywidget_is_the_widget_plus_the_fallback() -> None:
     assert stepper.widget() is widget and widget.step == 0
     spec = json.loads(widget.spec)
     assert spec["n"] == 6 and "data-valuegrad-stepper" in spec["markup"]
-    js = (Path(stepper_module.__file__).parent / "stepper_assets" / "stepper.js").read_text()
+    js = (Path(stepper_module.__file__).parent / "assets" / "stepper.js").read_text()
     assert js in widget._esm and "export default" in widget._esm  # the same script as the saved page
     assert js in stepper.to_html()
 

@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: import this checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import Value, topological_order
-from autograd.stepper import Stepper
+from autograd.show.stepper import Stepper
 from tests.graphs import classic
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""autograd.symbolic.to_sympy: every op's SymPy form, numbers, symbol names, user ops, and that the
+"""autograd.show.symbolic.to_sympy: every op's SymPy form, numbers, symbol names, user ops, and that the
 formula of a gradient graph is SymPy's derivative of the formula of the graph."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 
 from autograd import Value, define_op, dot, grad, topological_order
 from autograd.ops import REGISTRY, Primitive
-from autograd.symbolic import to_sympy
+from autograd.show.symbolic import to_sympy
 from autograd.value import record_node
 from tests.strategies import NO_DEADLINE, intermediate_values, kink_arguments, programs, run_program
 

@@ -20,8 +20,9 @@ from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
 np = pytest.importorskip("numpy")
 torch: Any = pytest.importorskip("torch")
-from autograd import arrays  # noqa: E402
-from autograd.vectorized import BatchTape  # noqa: E402
+from autograd import ops  # noqa: E402
+from autograd.replay import arrays  # noqa: E402
+from autograd.replay.batch import BatchTape  # noqa: E402
 
 HAS_CUDA = bool(torch.cuda.is_available())
 NO_CUDA = "no CUDA GPU here: torch.cuda.is_available() is False (this test runs where PyTorch sees one)"
@@ -297,9 +298,9 @@ def test_torch_select_one_hot_and_softmax_rows_match_numpy() -> None:
 
 def test_tensors_find_their_namespace() -> None:
     t = torch.zeros(2, dtype=torch.float64)
-    assert arrays.namespace_of(t) is arrays.torch_namespace()
-    assert arrays.namespace_of(torch.nn.Parameter(t)) is arrays.torch_namespace()
-    assert arrays.namespace_of(1.0) is None and arrays.namespace_of(Value(1.0)) is None
+    assert ops.namespace_of(t) is arrays.torch_namespace()
+    assert ops.namespace_of(torch.nn.Parameter(t)) is arrays.torch_namespace()
+    assert ops.namespace_of(1.0) is None and ops.namespace_of(Value(1.0)) is None
 
 
 # --- arguments, missing pieces, and nn.train --------------------------------------------------

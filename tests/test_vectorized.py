@@ -1,4 +1,4 @@
-"""Vectorised replay (autograd.vectorized.BatchTape): the scalar path's numbers for a whole batch at once."""
+"""Vectorised replay (autograd.replay.batch.BatchTape): the scalar path's numbers for a whole batch at once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nn.data import make_moons
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
 np = pytest.importorskip("numpy")
-from autograd.vectorized import BatchTape  # noqa: E402
+from autograd.replay.batch import BatchTape  # noqa: E402
 
 
 def _scalar_reference(per_sample, params: list[Value], batch: list[list[float]]) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -153,7 +153,7 @@ def test_planned_layers_match_the_scalar_graphs(
 def test_an_mlp_is_planned_as_a_few_array_ops() -> None:
     """MLP(2, [16, 16, 1]) on moons: three matrix products and two activation groups, whatever
     the width; the hinge loss's few ops run one by one."""
-    from autograd.vectorized import Layer, Rows, RowSlice
+    from autograd.replay.batch import Layer, Rows, RowSlice
 
     model = MLP(2, [16, 16, 1], seed=0)
     tape = BatchTape(lambda v: (1 + -v[2] * model(v[:2])).relu(), model.parameters(),  # type: ignore[operator]
@@ -252,7 +252,7 @@ def test_run_values_takes_numpy_arrays_as_they_are_and_refuses_bad_ones() -> Non
 def test_a_per_sample_graph_that_depends_on_the_sample_is_refused_not_replayed_wrong(tape_class: str) -> None:
     """A Python if on an input's data, or a label read with int(v.data): the recording would
     replay the first sample's choices for every sample. The first run checks a second sample."""
-    from autograd.compiled import SampleTape, TapeMismatchError
+    from autograd.replay.tape import SampleTape, TapeMismatchError
 
     make = BatchTape if tape_class == "BatchTape" else SampleTape
     w = Value(0.5)
@@ -344,8 +344,8 @@ def test_logsumexp_and_select_over_layer_rows_take_their_gradients_as_blocks_equ
 def test_numpy_select_one_hot_and_softmax_rows_equal_the_float_rules_entry_by_entry() -> None:
     """The array forms of select (its value and partials) and of logsumexp's partials, on edge
     indices and values, against the op records' float rules; float32 stays float32."""
-    from autograd.arrays import numpy_namespace
     from autograd.ops import LOGSUMEXP, SELECT
+    from autograd.replay.arrays import numpy_namespace
 
     ns = numpy_namespace()
     index = np.array([0.0, 1.0, 2.0, -0.0, -1.0, 3.0, 1.5, math.nan, math.inf, -math.inf, 2.0])

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from autograd import DotNotFoundError, Value, dot, draw_dot, topological_order
-from autograd.display import op_text
-from autograd.viz import dot_available, fallback_svg
+from autograd.show.dot import dot_available
+from autograd.show.fallback import fallback_svg
+from autograd.show.text import op_text
 from tests.graphs import classic_nodes
 
 

@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from autograd import Value, draw_dot
-from autograd.stepper import Stepper
-from autograd.viz import DrawingFallbackWarning, GraphvizError, fallback_svg, visible_text
+from autograd.show.dot import DrawingFallbackWarning, GraphvizError
+from autograd.show.fallback import fallback_svg
+from autograd.show.stepper import Stepper
+from autograd.show.text import visible_text
 
 graphviz = pytest.importorskip("graphviz")
 
@@ -148,7 +150,7 @@ def test_svg_from_dot_that_xml_cannot_hold_falls_back(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(("label", "shown", "cause"), BAD_LABELS)
 def test_stepper_lays_such_a_label_out_in_python_with_one_warning(label: str, shown: str, cause: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("autograd.stepper.dot_available", lambda: True)  # as if dot were installed
+    monkeypatch.setattr("autograd.show.stepper.dot_available", lambda: True)  # as if dot were installed
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stepper = Stepper(Value(1.0, label=label) * 2)

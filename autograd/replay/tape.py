@@ -2,7 +2,7 @@
 
 A training loop builds the same graph every step; only the parameters' values change. ``Tape``
 runs a loss-building function once, records its graph as a program of instructions over numbered
-slots (``autograd.tape``: each node's op record, inputs and folded constant, read from the nodes
+slots (``autograd.replay.program``: each node's op record, inputs and folded constant, read from the nodes
 alone), and then replays forward and backward on plain floats, creating no Value objects::
 
     tape = Tape(lambda: loss_of(model), model.parameters())
@@ -14,12 +14,12 @@ alone), and then replays forward and backward on plain floats, creating no Value
 Each op is replayed with exactly the arithmetic its ``Value`` method uses, in the same order as
 ``backward()``, so values and gradients are bit-for-bit those of the rebuilt graph. The first run
 interprets the instruction list; from the second, a tape of reasonable size runs as one generated
-Python function (``autograd.codegen``; ``tape.source`` shows it), about three times faster.
+Python function (``autograd.replay.codegen``; ``tape.source`` shows it), about three times faster.
 
 What a tape cannot rerun is Python code around the ops: a plain number computed from ``.data``
 (a label, ``max(z.data ...)``) would be baked in as a constant, and an ``if`` on ``.data`` frozen
 the way it went when recording. So while it records, a tape watches for such **data reads**
-(``autograd.reads``: ``.data``, ``bool()``, comparisons and ``detach()`` of any Value, by code
+(``autograd.replay.reads``: ``.data``, ``bool()``, comparisons and ``detach()`` of any Value, by code
 outside the engine) and refuses the function with :class:`TapeMismatchError`, naming the line,
 unless ``allow_data_reads=True`` says the reads only log. ``tape.verify()`` re-runs the function
 and raises if the fresh graph differs in any op (the op's record itself: an op redefined with
@@ -32,9 +32,9 @@ import weakref
 from collections.abc import Callable, Sequence
 
 from autograd import ops
-from autograd.codegen import BatchKernel, Kernel, compile_kernel, release_source
-from autograd.reads import watch_reads
-from autograd.tape import Program, interpret, record
+from autograd.replay.codegen import BatchKernel, Kernel, compile_kernel, release_source
+from autograd.replay.program import Program, interpret, record
+from autograd.replay.reads import watch_reads
 from autograd.value import Value
 
 __all__ = ["AUTO_CODEGEN_EDGES", "SampleRecording", "SampleTape", "Tape", "TapeMismatchError", "trace", "trace_sample"]
@@ -55,7 +55,7 @@ def trace(fn: LossFn, params: Sequence[Value], inputs: Sequence[Value] = (), *,
     """Run ``fn`` and record the program of the graph it returns (see ``Tape``).
 
     Raises :class:`TapeMismatchError` if ``fn`` reads a number of the graph in Python (a data
-    read, see ``autograd.reads``), unless ``allow_data_reads``."""
+    read, see ``autograd.replay.reads``), unless ``allow_data_reads``."""
     if allow_data_reads:
         result = fn()
     else:
@@ -138,16 +138,16 @@ class Tape:
         params: the leaves whose values change between runs (``model.parameters()``); every
             other leaf of the graph is a constant baked into the tape.
         allow_data_reads: record ``fn`` even if it reads numbers of the graph in Python (see
-            ``autograd.reads``): say so only for reads that log or print, never for ones that
+            ``autograd.replay.reads``): say so only for reads that log or print, never for ones that
             decide what the graph is. By default such a read raises :class:`TapeMismatchError`.
-        codegen: turn the tape into one generated Python function (``autograd.codegen``), about
+        codegen: turn the tape into one generated Python function (``autograd.replay.codegen``), about
             3x faster per run than interpreting it, at a one-time cost of roughly 10 us and a few
             KB of compiler memory per edge. ``None`` (the default) compiles at the second
             ``run()`` if the tape has at most ``AUTO_CODEGEN_EDGES`` edges, so a reused tape pays
             the cost and a tape run once, or a huge one, does not; ``True`` compiles now, ``False``
             never.
 
-    ``tape.program`` is the recording (:class:`autograd.tape.Program`). After compiling,
+    ``tape.program`` is the recording (:class:`autograd.replay.program.Program`). After compiling,
     ``tape.source`` holds the generated code (tracebacks and debuggers show it).
     """
 
@@ -216,7 +216,7 @@ class Tape:
 
 class SampleRecording:
     """One sample's recorded program and the check that it serves every sample: what
-    :class:`SampleTape` and :class:`~autograd.vectorized.BatchTape` share."""
+    :class:`SampleTape` and :class:`~autograd.replay.batch.BatchTape` share."""
 
     def __init__(self, per_sample: PerSample, params: Sequence[Value], example: Sequence[float], *,
                  allow_data_reads: bool = False) -> None:
@@ -254,7 +254,7 @@ class SampleRecording:
 class SampleTape(SampleRecording):
     """One sample's recorded step, compiled once and run over every sample of a batch.
 
-    The pure-Python sibling of :class:`~autograd.vectorized.BatchTape`: ``per_sample`` builds one
+    The pure-Python sibling of :class:`~autograd.replay.batch.BatchTape`: ``per_sample`` builds one
     sample's loss from a list of input Values (or returns ``(loss, watched)``), the program is
     recorded once with those inputs as slots, and ``run(batch)`` replays it for each row through
     one generated function that loops over the rows and sums the parameters' gradients. Compile

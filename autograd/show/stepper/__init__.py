@@ -7,12 +7,12 @@ over all steps, reset, and the keyboard's ← / →. After step *k* every node s
 holds after the *k*-th record of ``root.backward_steps(grad)`` on a fresh pass (every gradient 0,
 then the root's set to ``grad``); the edge that step uses is highlighted, the chain-rule line of
 its record is written out, and a node whose gradient is complete (all of its uses applied) is
-marked. Clicking a node shows its :func:`~autograd.explain.explain` text as of that step.
+marked. Clicking a node shows its :func:`~autograd.show.explain.explain` text as of that step.
 
 In Jupyter it is a widget (``anywidget``); where widgets cannot run, its output is a still picture
 of the graph after the last step plus a one-line hint. ``save_html(path)`` writes one
 self-contained page that works offline in any current browser. Both run the same JavaScript
-(``autograd/stepper_assets/stepper.js``).
+(``autograd/show/stepper/assets/stepper.js``).
 
 Building a stepper changes no ``.grad`` in the caller's graph: every gradient is saved first and
 put back afterwards, whatever happens.
@@ -32,21 +32,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autograd._extras import install_hint
 from autograd.backward import Step, backward_steps, require_value, topological_order
-from autograd.display import escape_attribute, escape_text, name_of, number, op_text
-from autograd.explain import explain
 from autograd.ops import as_float
-from autograd.viz import (
+from autograd.show.dot import (
     INSTALL_HINT,
-    Box,
     DotNotFoundError,
     DrawingFallbackWarning,
     GraphvizError,
     caller_stacklevel,
     dot_available,
     draw_dot,
-    fallback_layout,
     graphviz_problem,
 )
+from autograd.show.explain import explain
+from autograd.show.fallback import Box, fallback_layout
+from autograd.show.text import escape_attribute, escape_text, name_of, number, op_text
 
 if TYPE_CHECKING:
     from autograd.value import Value
@@ -656,7 +655,7 @@ class Stepper:
 
 
 def _asset(name: str) -> str:
-    return (resources.files("autograd") / "stepper_assets" / name).read_text(encoding="utf-8")
+    return (resources.files("autograd.show.stepper") / "assets" / name).read_text(encoding="utf-8")
 
 
 def escape(text: str) -> str:
@@ -707,7 +706,7 @@ def _roles(node: Value) -> list[str]:
 
 
 def _python_layout(nodes: list[Value], rankdir: str) -> _Layout:
-    """``autograd.viz.fallback_layout``'s positions, fields stacked in each box, straight edges."""
+    """``autograd.show.fallback.fallback_layout``'s positions, fields stacked in each box, straight edges."""
     fl = fallback_layout(nodes, rankdir, show_grad=True)
     index = {id(n): i for i, n in enumerate(nodes)}
     placed: list[_Placed] = []

@@ -1,13 +1,13 @@
 """Array namespaces: the few array functions the op rules and the batch replay need.
 
 The rules in ``autograd.ops`` run on floats, on Values and on arrays. For arrays they ask
-:func:`namespace_of` for the array's namespace, an object with the same small set of functions
+``autograd.ops.namespace_of`` for the array's namespace, an object with the same small set of functions
 for every array library (``exp``, ``log``, ``where``, ``step``, ...). NumPy's and PyTorch's are
-here; other libraries register theirs with :func:`register_namespace`. Nothing is imported until
+here; other libraries register theirs with ``autograd.ops.register_namespace``. Nothing is imported until
 an array of that library shows up (or :func:`make_namespace` asks for it), so ``import autograd``
 needs neither NumPy nor PyTorch.
 
-The batch replay (``autograd.vectorized.BatchTape``) runs everything through one namespace made by
+The batch replay (``autograd.replay.batch.BatchTape``) runs everything through one namespace made by
 :func:`make_namespace`, which also knows the replay's float type and device: besides the op
 functions, each namespace creates arrays (``asarray``, ``zeros``, ``full``, ``stack``), reduces
 them (``sum``, ``mean``), scatters (``add_at``) and hands results back (``tolist``,
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +29,7 @@ __all__ = [
     "NumpyNamespace",
     "TorchNamespace",
     "make_namespace",
-    "namespace_of",
     "numpy_namespace",
-    "register_namespace",
     "torch_namespace",
 ]
 
@@ -455,7 +452,6 @@ class TorchNamespace:
         return contextlib.nullcontext()
 
 
-_NAMESPACES: dict[type, Any] = {}
 _numpy: NumpyNamespace | None = None
 _torch: TorchNamespace | None = None
 
@@ -465,7 +461,6 @@ def numpy_namespace() -> NumpyNamespace:
     global _numpy
     if _numpy is None:
         _numpy = NumpyNamespace()
-        register_namespace(_numpy.array_type, _numpy)
     return _numpy
 
 
@@ -478,30 +473,8 @@ def torch_namespace() -> TorchNamespace:
             ns = TorchNamespace()
         except ImportError:
             raise ImportError(f"the torch backend needs PyTorch: {TORCH_HINT}") from None
-        register_namespace(ns.array_type, ns)
         _torch = ns
     return _torch
-
-
-def register_namespace(array_type: type, namespace: Any) -> None:
-    """Make ``namespace`` serve arrays of ``array_type``."""
-    _NAMESPACES[array_type] = namespace
-
-
-def namespace_of(x: Any) -> Any:
-    """The namespace serving ``x`` if it is an array, else None (floats, Values)."""
-    t = type(x)
-    ns = _NAMESPACES.get(t)
-    if ns is not None:
-        return ns
-    module = t.__module__
-    if module == "numpy" and t.__name__ == "ndarray":
-        return numpy_namespace()
-    if module.startswith("torch"):
-        torch = sys.modules.get("torch")
-        if torch is not None and isinstance(x, torch.Tensor):  # a Tensor or a subclass (a Parameter)
-            return torch_namespace()
-    return None
 
 
 def make_namespace(backend: str = "numpy", *, dtype: str | None = None,

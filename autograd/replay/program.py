@@ -5,8 +5,8 @@
 n_params - 1`` are the parameters; the other leaves are constants baked into the program; every
 op's output gets a slot of its own. :func:`interpret` replays a program forward and backward on
 plain floats with the ops' own ``forward`` and ``local_grads``, so its results are those of the
-graph, bit for bit. ``autograd.compiled.Tape`` runs programs, ``autograd.codegen`` turns them
-into Python source and ``autograd.vectorized`` plans them over a batch: all from the same data.
+graph, bit for bit. ``autograd.replay.tape.Tape`` runs programs, ``autograd.replay.codegen`` turns them
+into Python source and ``autograd.replay.batch`` plans them over a batch: all from the same data.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from autograd.backward import require_value, topological_order
-from autograd.display import name_of, number, op_text
+from autograd.show.text import name_of, number, op_text
 
 if TYPE_CHECKING:
     from autograd.value import Value

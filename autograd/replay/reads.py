@@ -20,7 +20,7 @@ that records, is a data read. When nothing records, ``Value.data`` is the plain 
 building graphs costs exactly what it did.
 
     >>> from autograd import Value
-    >>> from autograd.reads import watch_reads
+    >>> from autograd.replay.reads import watch_reads
     >>> x = Value(2.0)
     >>> with watch_reads([x]) as reads:
     ...     y = x * 3 if x.data > 1 else x

@@ -23,11 +23,11 @@ layers are.
 
 Every op is run from its record in ``autograd.ops``: ``array_forward`` and the rule (or
 ``array_local_grads``); a user op without array forms is applied entry by entry with its float
-forms. The same limits as :class:`~autograd.compiled.Tape` apply: plain numbers computed from
+forms. The same limits as :class:`~autograd.replay.tape.Tape` apply: plain numbers computed from
 ``.data`` are baked in as constants, so everything that differs between samples must be an input.
 
 **Backends.** Every array operation of the replay goes through one array namespace
-(:func:`autograd.arrays.make_namespace`), so the same plan runs on NumPy (the default) or on
+(:func:`autograd.replay.arrays.make_namespace`), so the same plan runs on NumPy (the default) or on
 PyTorch tensors, on the CPU or a CUDA GPU, in float64 (the default) or float32::
 
     tape = BatchTape(per_sample, params, example, backend="torch", device="cuda", dtype="float32")
@@ -47,11 +47,11 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from autograd._extras import install_hint
-from autograd.arrays import make_namespace
-from autograd.compiled import SampleRecording, Tape
-from autograd.display import primitive_text
 from autograd.ops import DOT, Primitive
-from autograd.tape import Instruction, Program, SlotKind
+from autograd.replay.arrays import make_namespace
+from autograd.replay.program import Instruction, Program, SlotKind
+from autograd.replay.tape import SampleRecording, Tape
+from autograd.show.text import primitive_text
 from autograd.value import Value
 
 __all__ = ["BatchTape", "Layer", "Plan", "RowSlice", "Rows", "Stacked"]
@@ -295,7 +295,7 @@ class BatchTape(SampleRecording):
         regularizer: optional; builds a loss term of the parameters alone, such as
             ``lambda: 1e-4 * sum((p * p for p in params), Value(0.0))``. It is added once per
             batch (not per sample, not averaged) and replayed as a compiled scalar
-            :class:`~autograd.compiled.Tape`.
+            :class:`~autograd.replay.tape.Tape`.
         backend: ``'numpy'`` (the default) or ``'torch'`` (PyTorch tensors; ``pip install
             "valuegrad[torch]"``). Both run the same plan through the same code.
         device: where the torch backend computes: ``'cpu'`` (``None``, the default), ``'cuda'``
@@ -305,12 +305,12 @@ class BatchTape(SampleRecording):
             ``'float32'`` (parameters, inputs and every array in float32; the regularizer stays a
             float64 scalar tape).
         allow_data_reads: record ``per_sample`` even if it reads numbers of the graph in Python
-            (see :class:`~autograd.compiled.Tape`); by default such a read raises
-            :class:`~autograd.compiled.TapeMismatchError` when recording.
+            (see :class:`~autograd.replay.tape.Tape`); by default such a read raises
+            :class:`~autograd.replay.tape.TapeMismatchError` when recording.
 
     Attributes:
         backend, device, dtype: what the replay runs on, as strings (``'cuda:0'``, say).
-        xp: the array namespace (:func:`autograd.arrays.make_namespace`) every array operation
+        xp: the array namespace (:func:`autograd.replay.arrays.make_namespace`) every array operation
             goes through.
 
     Raises:
@@ -345,7 +345,7 @@ class BatchTape(SampleRecording):
         """Replay forward and backward for every sample at once.
 
         The first run checks the recording on a row of the batch that differs from the example
-        (:meth:`verify`) and raises :class:`~autograd.compiled.TapeMismatchError` if the per-sample
+        (:meth:`verify`) and raises :class:`~autograd.replay.tape.TapeMismatchError` if the per-sample
         graph depends on the sample, instead of returning wrong numbers.
 
         Adds ``grad * d(sum of per-sample losses)/d p`` to each parameter's ``.grad`` (``grad``

@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from autograd._extras import install_hint
 from autograd.backward import require_value
-from autograd.display import name_of
+from autograd.show.text import name_of
 
 if TYPE_CHECKING:
     from autograd.value import Value

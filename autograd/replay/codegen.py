@@ -1,6 +1,6 @@
 """Turn a recorded program into one straight-line Python function: the compiled path's fast replay.
 
-A :class:`~autograd.tape.Program` is a list of instructions over numbered slots. Interpreting it
+A :class:`~autograd.replay.program.Program` is a list of instructions over numbered slots. Interpreting it
 costs a dispatch per instruction and a list index per operand; this module instead writes the
 whole step out as Python source, one assignment per op forward and one ``+=`` per edge backward,
 with every slot a local variable and every constant a literal, and compiles it once::
@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd.tape import Instruction, Program, SlotKind
+from autograd.replay.program import Instruction, Program, SlotKind
 
 __all__ = ["BatchKernel", "Kernel", "compile_kernel", "generate", "generate_batched", "literal", "release_source"]
 
