@@ -1,0 +1,243 @@
+"""The training widget where users use it: a real JupyterLab server, a real kernel, a real Chromium.
+
+The test starts ``jupyter lab`` headless on a free port with a fresh notebook folder, opens a
+notebook in headless Chromium, runs all its cells through JupyterLab's own command
+(``notebook:run-all-cells``; the app is exposed with ``--LabApp.expose_app_in_browser``), and
+checks that the widget appears in the output area, that its ``data-snapshots`` grows while the
+kernel is busy sending newer payloads (the live part), and that scrubbing it afterwards shows the
+payload's exact numbers. The notebook drives ``TrainingWidget`` with payloads from
+tests/training_payloads.py; once TrainingView lands it can train with ``callbacks=[view]`` instead.
+
+Needs jupyterlab, anywidget and ipykernel (the dev extra) and Chromium with chromedriver; it is
+never skipped. It takes about 15-25 s, most of it JupyterLab starting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.test_stepper_browser import browser_paths, logs, start_browser, wait_for
+from tests.test_training_page import check_snapshot, read
+from tests.training_payloads import build_payload
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+REPO = Path(__file__).resolve().parents[1]
+KERNEL = "valuegrad-lab-tests"
+SNAPSHOTS = 10
+SERVER_START_S = 120.0
+LAB_READY_S = 120.0
+
+CELLS = [
+    "from nn.views.page import TrainingWidget\n"
+    "from tests.training_payloads import build_payload, prefix\n"
+    f"full = build_payload(n={SNAPSHOTS})\n"
+    "view = TrainingWidget(payload=prefix(full, 1))\n"
+    "view",
+    "import time\n"
+    f"for m in range(2, {SNAPSHOTS + 1}):  # as TrainingView re-sends its payload while training\n"
+    "    time.sleep(0.5)\n"
+    "    view.payload = prefix(full, m)\n"
+    "print('trained')",
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def write_notebook(folder: Path) -> None:
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "execution_count": None, "id": f"cell{i}", "metadata": {}, "outputs": [],
+         "source": source}
+        for i, source in enumerate(CELLS)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": KERNEL, "display_name": "valuegrad lab tests", "language": "python"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (folder / "test.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def write_kernel(folder: Path) -> None:
+    """A kernel spec that runs this interpreter with this checkout first on sys.path."""
+    spec_dir = folder / "kernels" / KERNEL
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "valuegrad lab tests",
+        "language": "python",
+        "env": {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+class Lab:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, token: str, log: Path) -> None:
+        self.process, self.port, self.token, self.log = process, port, token, log
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root, data, config = base / "notebooks", base / "data", base / "config"
+    for folder in (root, data, config):
+        folder.mkdir()
+    write_notebook(root)
+    write_kernel(data)
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_PATH": str(data), "JUPYTER_CONFIG_DIR": str(config),
+           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "PYTHONPATH": str(REPO)}
+    log = base / "server.log"
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+        "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        f"--LabApp.user_settings_dir={base / 'settings'}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    server = Lab(process, port, token, log)
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(server.url("api/status"), timeout=5) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"jupyter lab did not answer in {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    paths = browser_paths()
+    assert not isinstance(paths, str), paths
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
+    driver.set_window_size(1400, 1000)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+NOTEBOOK_STATE = """
+const app = window.jupyterapp;
+if (!app || !app.shell) return null;
+const panel = app.shell.currentWidget;
+if (!panel || !panel.sessionContext || !panel.content || !panel.context || !panel.context.isReady) return null;
+const kernel = panel.sessionContext.session ? panel.sessionContext.session.kernel : null;
+const root = panel.node.querySelector('.jp-OutputArea [data-valuegrad-network]');
+return {
+  kernel: kernel ? kernel.status : null,
+  ready: panel.sessionContext.isReady,
+  snapshots: root ? root.getAttribute('data-snapshots') : null,
+  snapshot: root ? root.getAttribute('data-snapshot') : null,
+  text: Array.from(panel.node.querySelectorAll('.jp-OutputArea-output pre')).map((p) => p.textContent).join('\\n'),
+};
+"""
+
+
+def notebook(browser: WebDriver) -> dict[str, Any] | None:
+    state: dict[str, Any] | None = browser.execute_script(NOTEBOOK_STATE)
+    return state
+
+
+@pytest.mark.slow
+def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser: WebDriver) -> None:
+    started = time.monotonic()
+    logs(browser, "browser")
+    browser.get(lab.url("lab/tree/test.ipynb"))
+
+    def idle() -> bool:
+        state = notebook(browser)
+        return state is not None and state["ready"] and state["kernel"] == "idle"
+
+    try:
+        wait_for(browser, idle, LAB_READY_S)
+    except AssertionError as e:
+        raise AssertionError(f"the notebook's kernel did not start: {notebook(browser)}\n"
+                             f"{lab.log.read_text()[-3000:]}") from e
+    browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    # watch the widget while the kernel works: (kernel status, data-snapshots) as they change
+    seen: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 120
+    while True:
+        state = notebook(browser)
+        assert state is not None
+        if state["snapshots"] is not None:
+            entry = (str(state["kernel"]), int(state["snapshots"]))
+            if not seen or seen[-1] != entry:
+                seen.append(entry)
+        if "trained" in state["text"] and state["kernel"] == "idle":
+            break
+        if "Error" in state["text"] or "Traceback" in state["text"]:
+            raise AssertionError(f"a cell failed:\n{state['text']}")
+        assert time.monotonic() < deadline, f"the notebook did not finish: {state}, seen {seen}"
+        time.sleep(0.05)
+    state = notebook(browser)
+    assert state is not None and state["snapshots"] == str(SNAPSHOTS), (state, seen)
+    assert state["snapshot"] == str(SNAPSHOTS - 1)  # it followed the newest snapshot
+    while_busy = [count for status, count in seen if status == "busy"]
+    assert len(set(while_busy)) >= 3, seen  # the count grew while the cell still ran
+    assert while_busy == sorted(while_busy) and while_busy[-1] > while_busy[0], seen
+    assert [count for _, count in seen] == sorted(count for _, count in seen), seen
+
+    # scrub the widget: the slider, prev / next and the mode, checked against the same payload
+    full = build_payload(n=SNAPSHOTS)  # the notebook built it with the same arguments: same numbers
+    output = ".jp-OutputArea [data-valuegrad-network]"
+    browser.execute_script(
+        f"const s = document.querySelector('{output} [data-action=\"seek\"]'); s.value = '0';"
+        "s.dispatchEvent(new Event('input', {bubbles: true}));")
+    check_snapshot(read(browser), full, 0, "weights")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.find_element(By.CSS_SELECTOR, f'{output} [data-action="next"]').click()
+    check_snapshot(read(browser), full, 1, "weights")
+    Select(browser.find_element(By.CSS_SELECTOR, f'{output} select[data-action="mode"]')).select_by_value("grads")
+    check_snapshot(read(browser), full, 1, "grads")
+    browser.find_element(By.CSS_SELECTOR, f'{output} [data-action="prev"]').click()
+    check_snapshot(read(browser), full, 0, "grads")
+    errors = [e for e in logs(browser, "browser") if e["level"] == "SEVERE"]  # JupyterLab's own included
+    assert not errors, errors
+    print(f"JupyterLab test: {time.monotonic() - started:.1f} s from opening the notebook; seen {seen}")
