@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -376,11 +377,11 @@ def test_a_file_is_trained_on_as_one_array_and_scored_a_part_at_a_time(
         f.writelines(f"{i % 3 + (i % 7) / 5:.3f},{(i % 11) / 3:.3f},{-(i % 3) * 2 + (i % 5) / 4:.3f},{i % 3}\n"
                      for i in range(700))
     given: list[type] = []
-    real_train = cli.train
+    from nn.train import train as real_train
 
-    def spy(model: MLP, X: object, *args: object, **kwargs: object) -> object:
+    def spy(model: MLP, X: Any, *args: Any, **kwargs: Any) -> Any:
         given.append(type(X))
-        return real_train(model, X, *args, **kwargs)  # type: ignore[arg-type]
+        return real_train(model, X, *args, **kwargs)
 
     monkeypatch.setattr(cli, "train", spy)
     monkeypatch.setattr(cli._Scorer, "CHUNK", 128)

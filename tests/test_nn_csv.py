@@ -20,6 +20,7 @@ from array import array
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -651,7 +652,8 @@ def test_a_compact_load_without_numpy_is_array_rows(tmp_path: Path, monkeypatch:
     path = _write(tmp_path, "a,b,label\n1.5,-2,x\n4,5.25,y\n")
     with path.open("rb") as f:
         X = nn.data.read_labelled(f, str(path), "label", compact=True).X
-    assert all(type(row) is array for row in X) and [list(row) for row in X] == [[1.5, -2.0], [4.0, 5.25]]
+    rows: list[Any] = X
+    assert all(type(row) is array for row in rows) and [list(row) for row in rows] == [[1.5, -2.0], [4.0, 5.25]]
 
 
 def test_a_compact_load_refuses_bad_cells_as_a_list_load_does(tmp_path: Path) -> None:
@@ -673,10 +675,10 @@ def test_the_standardizer_on_an_array_gives_the_list_numbers_bit_for_bit(seed: i
     X = _varied_rows(seed)
     on_lists, on_array = Standardizer().fit(X), Standardizer().fit(np.array(X))
     assert (on_array.mean, on_array.std) == (on_lists.mean, on_lists.std)
-    assert on_array.std[2] == 1.0  # the constant column
-    Z = on_array.transform(np.array(X))
+    assert on_array.std is not None and on_array.std[2] == 1.0  # the constant column
+    Z: Any = on_array.transform(np.array(X))
     assert isinstance(Z, np.ndarray) and Z.tolist() == on_lists.transform(X)
-    assert on_array.inverse_transform(Z).tolist() == on_lists.inverse_transform(on_lists.transform(X))
+    assert np.array(on_array.inverse_transform(Z)).tolist() == on_lists.inverse_transform(on_lists.transform(X))
     assert Standardizer().fit(np.array(X, dtype=np.float32)).mean == Standardizer().fit(
         np.array(X, dtype=np.float32).tolist()).mean
     assert Standardizer().fit(np.array([[1, 2], [3, 8]])).to_dict() == {"mean": [2.0, 5.0], "std": [1.0, 3.0]}
@@ -687,7 +689,7 @@ def test_the_standardizer_keeps_array_rows_as_array_rows() -> None:
     compact = [array("d", row) for row in X]
     scaler = Standardizer().fit(compact)
     assert (scaler.mean, scaler.std) == (Standardizer().fit(X).mean, Standardizer().fit(X).std)
-    Z = scaler.transform(compact)
+    Z: list[Any] = scaler.transform(compact)
     assert all(type(row) is array for row in Z) and [list(row) for row in Z] == scaler.transform(X)
     assert all(type(row) is list for row in scaler.transform(X))
 
@@ -705,7 +707,7 @@ def test_the_standardizer_refuses_bad_arrays() -> None:
     scaler = Standardizer().fit(np.array([[1.0, 2.0], [3.0, 4.0]]))
     with pytest.raises(ValueError, match="the rows have 3 values, but the Standardizer was fitted on 2 columns"):
         scaler.transform(np.zeros((4, 3)))
-    assert scaler.transform(np.zeros((0, 2))).shape == (0, 2)
+    assert np.shape(scaler.transform(np.zeros((0, 2)))) == (0, 2)
 
 
 def test_a_split_of_an_array_is_the_split_of_its_rows() -> None:
