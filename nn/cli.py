@@ -312,7 +312,7 @@ def _note(message: str) -> None:
 @dataclass
 class _Data:
     name: str  # for the folder name and the messages
-    X: Sequence[Sequence[float]]  # a file's rows are array('d'): 8 bytes a value
+    X: Sequence[Sequence[float]]  # a file's rows: a 2-D NumPy array (else array('d') rows), 8 bytes a value
     y: list[int]
     classes: list[str]
     features: list[str]
@@ -463,6 +463,7 @@ class _Scorer:
     numbers to rounding, far faster)."""
 
     REPLAY_FROM = 300
+    CHUNK = 16_384
 
     def __init__(self, model: MLP, scaler: Standardizer | None, vectorized: bool = False) -> None:
         self.model = model
@@ -499,7 +500,18 @@ class _Scorer:
         return tape
 
     def scores(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
-        rows = self.scaler.transform(X) if self.scaler is not None else [[float(v) for v in x] for x in X]
+        return [s for chunk in self._chunks(X) for s in chunk]
+
+    def _chunks(self, X: Sequence[Sequence[float]]) -> Iterator[list[list[float]]]:
+        """The scores of ``X``'s rows, CHUNK rows at a time: a large file's rows are prepared and
+        replayed a part at a time, so scoring needs memory for one part, not for every row as
+        Python lists (each row's numbers are the same either way)."""
+        for start in range(0, len(X), self.CHUNK):
+            yield self._scores(X[start:start + self.CHUNK])
+
+    def _scores(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
+        scaled = self.scaler.transform(X) if self.scaler is not None else X
+        rows = scaled.tolist() if hasattr(scaled, "tolist") else [[float(v) for v in x] for x in scaled]
         if not rows:
             return []
         if self._replay and (self._tape is not None or len(rows) >= self.REPLAY_FROM):
@@ -521,7 +533,7 @@ class _Scorer:
         """``nn.train.predict_classes``'s rule (``nn.losses.predict_class``): for one output, above
         the output activation's threshold (0.5 for a sigmoid, else 0); for several, the argmax."""
         threshold = threshold_of(self.model)
-        return [predict_class(s, threshold) for s in self.scores(X)]
+        return [predict_class(s, threshold) for chunk in self._chunks(X) for s in chunk]
 
 
 def _accuracy(pred: Sequence[int], y: Sequence[int]) -> float:
@@ -628,6 +640,7 @@ def _prepare(args: argparse.Namespace) -> _Split:
         X_train, X_test, y_train, y_test = train_test_split(data.X, data.y, plan.test_fraction, seed=args.seed)
     else:  # no split: the rows in their order (the default moons run is micrograd's, exactly)
         X_train, X_test, y_train, y_test = data.X, [], data.y, []
+    data.X = []  # the split holds the rows now; a large file's rows as loaded are freed
     scaler = Standardizer().fit(X_train) if plan.standardize else None
     n_out = len(data.classes) if LOSSES[plan.loss].multiclass else 1
     widths = [len(data.features), *plan.hidden, n_out]
@@ -708,8 +721,8 @@ def _check_cost_before_loading(args: argparse.Namespace, name: str, target: str)
 
 def _cost(split: _Split, vectorized: bool) -> tuple[float, float]:
     rows = split.plan.rows_per_step(len(split.X_train))
-    return estimate(_n_parameters(split.widths), rows, split.total, len(split.data.X), len(split.data.features),
-                    vectorized)
+    return estimate(_n_parameters(split.widths), rows, split.total, len(split.X_train) + len(split.X_test),
+                    len(split.data.features), vectorized)
 
 
 def _work(split: _Split) -> str:
@@ -769,7 +782,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
               f"({_work(split)})")
 
     model = MLP(len(data.features), split.widths[1:], activation=args.activation, init=plan.init, seed=args.seed)
-    held = f" + {len(split.X_test)} held out" if split.X_test else ""
+    held = f" + {len(split.X_test)} held out" if len(split.X_test) else ""
     scaled = ", standardized" if split.scaler is not None else ""
     print(f"valuegrad: training {model} on {data.name} ({len(split.X_train)} points{held}, {plan.loss} loss, "
           f"{plan.optimizer}{scaled})", flush=True)
@@ -809,7 +822,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
     pred_train = scorer.classify(split.X_train)
     pred_test = scorer.classify(split.X_test)
     train_acc = _accuracy(pred_train, split.y_train)
-    test_acc = _accuracy(pred_test, split.y_test) if split.X_test else None
+    test_acc = _accuracy(pred_test, split.y_test) if len(split.X_test) else None
     summary["train_accuracy"], summary["test_accuracy"] = train_acc, test_acc
     tested = f", held-out accuracy {test_acc:.1%}" if test_acc is not None else ", no held-out data"
     final = readable(history.loss[-1]) if history.loss else "none"
@@ -844,7 +857,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
 def _write_evaluation(writer: RunWriter, split: _Split, pred_train: list[int], pred_test: list[int]) -> None:
     """``confusion_matrix.png`` and, for 64 features (8x8 images), ``mistakes.png``: on the
     held-out rows, or on the training rows when there are none."""
-    held_out = bool(split.X_test)
+    held_out = len(split.X_test) > 0
     X, y, pred = (split.X_test, split.y_test, pred_test) if held_out else (split.X_train, split.y_train, pred_train)
     classes = split.data.classes
     matrix = confusion_matrix(y, pred, len(classes))

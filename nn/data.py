@@ -28,11 +28,12 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import math
 import numbers
 import os
 import random
-import re
+import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -217,11 +218,6 @@ def decode_csv(raw: bytes, source: str) -> str:
         ) from None
 
 
-_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)",
-                     re.IGNORECASE)
-"""A number as CSV files write it: ASCII digits only, no ``_`` separators (``float`` takes both)."""
-
-
 def parse_number(text: str) -> float | None:
     """``float(text)`` when ``text`` is written as a number, else None.
 
@@ -231,7 +227,15 @@ def parse_number(text: str) -> float | None:
     Returns:
         The number (nan and inf included) when :func:`is_number` accepts ``text``, else None.
     """
-    return float(text) if _NUMBER.fullmatch(text) else None
+    # float() reads every number the rule accepts and, beyond it, only '_' separators, non-ASCII
+    # digits and surrounding whitespace: ruling those out first leaves exactly the rule, read in C
+    # (a regex per cell made loading a large file several times slower).
+    if not text.isascii() or "_" in text or text != text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def is_number(text: str) -> bool:
@@ -252,7 +256,7 @@ def is_number(text: str) -> bool:
         >>> is_number("-1.5e3"), is_number("1_000"), is_number("\uff11")
         (True, False, False)
     """
-    return _NUMBER.fullmatch(text) is not None
+    return parse_number(text) is not None
 
 
 class _Labelled(NamedTuple):
@@ -382,6 +386,34 @@ def column_names(cells: list[str], source: str, line: int) -> list[str]:
     return names
 
 
+def _numpy() -> Any:
+    """The numpy module, or None where it is not installed (it is an optional dependency)."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+def _row_values(cells: list[str]) -> list[float] | None:
+    """Every cell as a float when each is a finite number by :func:`is_number`'s rule (spaces
+    around a cell allowed), else None, for the cell-by-cell check to say which cell is wrong.
+
+    One test on the row's joined text ('_' or a non-ASCII character anywhere sends the row to
+    that check) and ``float`` on each cell replace a test per cell: ``float`` reads nothing else
+    that the rule rejects, and whitespace it skips is what ``strip`` would have removed. A row
+    whose sum is not finite (nan, inf, or finite values that overflow) is checked cell by cell.
+    """
+    joined = "".join(cells)
+    if not joined.isascii() or "_" in joined:
+        return None
+    try:
+        row = list(map(float, cells))
+    except ValueError:
+        return None
+    return row if math.isfinite(sum(row)) else None
+
+
 def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bool = False,
                    sample: bool = False) -> CSVData:
     """:func:`load_csv` on an open stream, one record at a time.
@@ -390,8 +422,9 @@ def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bo
         stream: the file opened for reading bytes (plain or gzip), seekable.
         source: the file's name for the messages.
         target: the label column's name; ``None`` means the last column.
-        compact: store each row as an ``array('d')``: 8 bytes a value instead of about 32 for a
-            list of floats (``valuegrad train --data`` uses this for large files).
+        compact: store the features as 8 bytes a value instead of about 32 for lists of floats
+            (``valuegrad train --data`` uses this): ``X`` is then one 2-D NumPy float64 array
+            where NumPy is installed, else a list of ``array('d')`` rows.
         sample: the stream is only the start of a file, so a single class is not an error.
 
     Returns:
@@ -421,7 +454,10 @@ def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bo
 
     width = len(names)
     features = [j for j in range(width) if j != t]
+    np: Any = _numpy() if compact else None
+    flat = array("d") if np is not None else None  # every row's values one after another
     X: list[Any] = []
+    n_rows = 0
     label_ids: list[int] = []  # each row's label as an index into first_seen's order
     first_seen: dict[str, int] = {}  # label -> line it first appears on
     ids: dict[str, int] = {}
@@ -433,18 +469,20 @@ def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bo
                 raise ValueError(f"{_where(source, line, j, names[j])}: {what}")
             what = f"extra cell: the row has {len(cells)} cells but the header names {width} columns"
             raise ValueError(f"{_where(source, line, width)}: {what}")
-        row: list[float] = []
-        for j in features:
-            cell = cells[j].strip()
-            if not cell:
-                raise ValueError(f"{_where(source, line, j, names[j])}: empty cell")
-            value = parse_number(cell)
-            if value is None:
-                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number")
-            if not math.isfinite(value):
-                raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a finite number")
-            row.append(value)
-        label = cells[t].strip()
+        label = cells.pop(t).strip()  # cells now holds the features, column features[k] at k
+        row = _row_values(cells)
+        if row is None:
+            row = []
+            for j, cell in zip(features, cells):
+                cell = cell.strip()
+                if not cell:
+                    raise ValueError(f"{_where(source, line, j, names[j])}: empty cell")
+                value = parse_number(cell)
+                if value is None:
+                    raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a number")
+                if not math.isfinite(value):
+                    raise ValueError(f"{_where(source, line, j, names[j])}: {cell!r} is not a finite number")
+                row.append(value)
         k = ids.get(label)
         if k is None:
             if not label:
@@ -455,9 +493,16 @@ def read_labelled(stream: BinaryIO, source: str, target: str | None, compact: bo
                                  "a class label (a missing value?); labels are class names or finite numbers")
             k = ids[label] = len(ids)
             first_seen[label] = line
-        X.append(array("d", row) if compact else row)
+        if flat is not None:
+            flat.extend(row)
+        else:
+            X.append(array("d", row) if compact else row)
+        n_rows += 1
         label_ids.append(k)
-    if not X:
+    if flat is not None and n_rows:
+        # a view of the array's memory, not a copy: the rows are never held twice
+        X = np.frombuffer(flat, dtype=np.float64).reshape(n_rows, len(features))
+    if not n_rows:
         raise ValueError(f"{source}: the file has a header row but no data rows")
 
     distinct = list(first_seen)
@@ -597,10 +642,11 @@ def train_test_split(
     least 2 rows always keeps at least one row in each part (a class with a single row stays in
     training). Which rows go where, and the order of the rows in each part, are drawn with a
     private ``random.Random(seed)``; the global ``random`` state is neither used nor changed.
-    The rows themselves are not copied.
+    The rows themselves are not copied, except from a 2-D NumPy array, whose parts are arrays
+    (the same split as of its rows as a list).
 
     Args:
-        X: the feature rows (any row type).
+        X: the feature rows (any row type), or a 2-D NumPy array of them.
         y: the class index of each row.
         test_fraction: the share of each class held out for testing, in ``[0, 1)``; with 0 the
             training part is all the data (shuffled) and the test part is empty.
@@ -627,7 +673,7 @@ def train_test_split(
         raise ValueError(f"test_fraction must be a number in [0, 1), got {test_fraction!r}")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} rows and {len(y)} labels")
-    if not X:
+    if not len(X):
         raise ValueError("cannot split an empty data set (X and y have no rows)")
     rng = random.Random(seed)
     by_class: dict[int, list[int]] = {}
@@ -647,6 +693,14 @@ def train_test_split(
         train_rows += rows[n_test:]
     rng.shuffle(train_rows)
     rng.shuffle(test_rows)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(X, np.ndarray):  # arrays stay arrays (a list of views is ~14x larger)
+        return (
+            cast(list[Row], X[np.array(train_rows, dtype=np.intp)]),
+            cast(list[Row], X[np.array(test_rows, dtype=np.intp)]),
+            [y[i] for i in train_rows],
+            [y[i] for i in test_rows],
+        )
     return (
         [X[i] for i in train_rows],
         [X[i] for i in test_rows],
@@ -660,6 +714,25 @@ def _real(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Real)
 
 
+def _matrix(X: object, what: str) -> Any:
+    """``X`` as a float64 array when it is a NumPy array (which must be 2-D: rows of values), else
+    None: such rows are worked on whole, without a Python float per value."""
+    np = sys.modules.get("numpy")  # an array exists only where NumPy was imported already
+    if np is None or not isinstance(X, np.ndarray):
+        return None
+    if X.ndim != 2:
+        raise ValueError(f"{what} needs rows of values: a 2-D array, got one of shape {X.shape}")
+    if X.dtype == np.bool_ or not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{what} needs real numbers, got an array of {X.dtype}")
+    return X.astype(np.float64, copy=False)
+
+
+def _like(row: object, values: list[float]) -> Any:
+    """``values`` as the kind of row they came from: an ``array('d')`` row stays one (8 bytes a
+    value: large files are loaded so without NumPy), any other row becomes a list."""
+    return array("d", values) if isinstance(row, array) else values
+
+
 class Standardizer:
     """Rescale every feature column to mean 0 and standard deviation 1: ``(x - mean) / std``.
 
@@ -669,6 +742,10 @@ class Standardizer:
     later input) with the same numbers: fitting on data that includes the test part leaks
     information about it into training. ``to_dict``/``from_dict`` store the numbers as JSON,
     e.g. next to a saved model, so the model's inputs can be prepared the same way later.
+
+    Rows may be lists, ``array('d')`` rows (transformed into ``array('d')`` rows) or one 2-D
+    NumPy array (transformed into a new array, column by column at once, without a Python float
+    per value): each gives the same numbers, bit for bit, as its rows written as lists.
 
     Attributes:
         mean: each column's mean, or ``None`` before ``fit``.
@@ -695,19 +772,23 @@ class Standardizer:
         """Learn each column's mean and standard deviation from ``X`` (the training rows only).
 
         Args:
-            X: one or more rows of finite numbers, all of the same (non-zero) width.
+            X: one or more rows of finite numbers, all of the same (non-zero) width, or a 2-D
+                NumPy array of real numbers.
 
         Returns:
             ``self``, so that ``Standardizer().fit(X_train)`` reads as one step.
 
         Raises:
-            ValueError: ``X`` is empty, a row is empty or of another width than the first, or a
-                value is not a finite number.
+            ValueError: ``X`` is empty, a row is empty or of another width than the first, a
+                value is not a finite number, or an array is not 2-D or not of real numbers.
 
         Example:
             >>> Standardizer().fit([[0.0], [2.0], [4.0]]).std   # population std: sqrt(8/3)
             [1.632993161855452]
         """
+        matrix = _matrix(X, "fit")
+        if matrix is not None:
+            return self._fit_matrix(matrix)
         if not X:
             raise ValueError("fit needs at least one row, got none")
         width = len(X[0])
@@ -717,7 +798,7 @@ class Standardizer:
             if len(row) != width:
                 raise ValueError(f"row {i} has {len(row)} values but row 0 has {width}; every row needs the same width")
             for j, value in enumerate(row):
-                if not _real(value) or not math.isfinite(value):
+                if not (type(value) is float or _real(value)) or not math.isfinite(value):
                     raise ValueError(f"X[{i}][{j}] is {value!r}; fit needs finite numbers")
         n = len(X)
         mean: list[float] = []
@@ -734,10 +815,44 @@ class Standardizer:
         self.mean, self.std = mean, std
         return self
 
+    def _fit_matrix(self, X: Any) -> Standardizer:
+        """:meth:`fit` on a 2-D NumPy array: the same numbers, bit for bit, as on its rows as lists."""
+        np = _numpy()
+        n, width = X.shape
+        if n == 0:
+            raise ValueError("fit needs at least one row, got none")
+        if width == 0:
+            raise ValueError("fit needs at least one column, but row 0 is empty")
+        bad = np.argwhere(~np.isfinite(X))
+        if len(bad):
+            i, j = (int(k) for k in bad[0])
+            raise ValueError(f"X[{i}][{j}] is {X[i, j].item()!r}; fit needs finite numbers")
+        mean: list[float] = []
+        std: list[float] = []
+        for j in range(width):
+            column = X[:, j]
+            if bool((column == column[0]).all()):
+                mean.append(float(column[0]))
+                std.append(1.0)
+                continue
+            # fsum over the column's floats and pow(v - m, 2), as the list version computes them,
+            # so that both give the same numbers; each runs in C over a list
+            m = math.fsum(column.tolist()) / n
+            mean.append(m)
+            std.append(math.sqrt(math.fsum(map(pow, (column - m).tolist(), itertools.repeat(2))) / n))
+        self.mean, self.std = mean, std
+        return self
+
     def _fitted(self, X: Sequence[Sequence[float]], what: str) -> tuple[list[float], list[float]]:
         if self.mean is None or self.std is None:
             raise RuntimeError(f"{what} called before fit(); fit the Standardizer on the training rows first")
         width = len(self.mean)
+        matrix = _matrix(X, what)
+        if matrix is not None:
+            if matrix.shape[1] != width:
+                raise ValueError(f"the rows have {matrix.shape[1]} values, but the Standardizer was fitted on "
+                                 f"{width} columns")
+            return self.mean, self.std
         for i, row in enumerate(X):
             if len(row) != width:
                 raise ValueError(f"row {i} has {len(row)} values, but the Standardizer was fitted on {width} columns")
@@ -747,10 +862,12 @@ class Standardizer:
         """Standardize rows with the fitted numbers: ``(x - mean) / std`` column by column.
 
         Args:
-            X: rows as wide as those ``fit`` saw (any number of rows, even none).
+            X: rows as wide as those ``fit`` saw (any number of rows, even none), or a 2-D NumPy
+                array.
 
         Returns:
-            New rows of floats; ``X`` is left unchanged.
+            New rows of floats, each of its row's kind (``array('d')`` rows stay so, other rows
+            become lists), or a new 2-D NumPy float64 array for an array; ``X`` is left unchanged.
 
         Raises:
             RuntimeError: the Standardizer has not been fitted.
@@ -761,7 +878,11 @@ class Standardizer:
             [[-1.0], [0.0], [3.0]]
         """
         mean, std = self._fitted(X, "transform")
-        return [[(v - m) / s for v, m, s in zip(row, mean, std)] for row in X]
+        matrix = _matrix(X, "transform")
+        if matrix is not None:
+            np = _numpy()
+            return cast(list[list[float]], (matrix - np.array(mean)) / np.array(std))
+        return [_like(row, [(v - m) / s for v, m, s in zip(row, mean, std)]) for row in X]
 
     def fit_transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """``fit(X)`` then ``transform(X)``: for the training rows.
@@ -782,10 +903,10 @@ class Standardizer:
         """Undo :meth:`transform`: ``x * std + mean`` column by column.
 
         Args:
-            X: standardized rows as wide as the fitted data.
+            X: standardized rows as wide as the fitted data, or a 2-D NumPy array.
 
         Returns:
-            New rows in the original units.
+            New rows in the original units, of the kinds :meth:`transform` returns.
 
         Raises:
             RuntimeError: the Standardizer has not been fitted.
@@ -796,7 +917,11 @@ class Standardizer:
             [[0.0], [4.0]]
         """
         mean, std = self._fitted(X, "inverse_transform")
-        return [[v * s + m for v, m, s in zip(row, mean, std)] for row in X]
+        matrix = _matrix(X, "inverse_transform")
+        if matrix is not None:
+            np = _numpy()
+            return cast(list[list[float]], matrix * np.array(std) + np.array(mean))
+        return [_like(row, [v * s + m for v, m, s in zip(row, mean, std)]) for row in X]
 
     def to_dict(self) -> dict[str, list[float]]:
         """The fitted numbers as a JSON-serialisable dict ``{"mean": [...], "std": [...]}``.

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import random
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType, TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from autograd import Value, gc_relaxed, no_grad
 from nn.layers import MLP
@@ -205,6 +206,10 @@ def train(
     hinge and mse); ``'cross_entropy'`` needs one output per class.
 
     Args:
+        X: the feature rows (lists, tuples or ``array('d')`` rows), or one 2-D NumPy array of
+            them: a large data set is best given as an array, whose batches are made as they
+            are drawn instead of copying every row into Python lists first (the same history).
+        y: each row's class index.
         batch_size: minibatches of this size (default: the whole data set every step).
         epochs: with ``batch_size``, train this many passes over the data (each a fresh shuffle
             cut into batches) instead of ``steps`` random minibatches; ``steps`` is then ignored.
@@ -237,8 +242,10 @@ def train(
     if not vectorized and (backend != "numpy" or device is not None or dtype is not None):
         raise ValueError("train() backend=, device= and dtype= choose how the vectorized replay runs; use them "
                          f"only with vectorized=True (got backend={backend!r}, device={device!r}, dtype={dtype!r})")
-    if len(X) != len(y) or not X:
+    if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"X and y must be non-empty and of equal length, got {len(X)} and {len(y)}")
+    spec = LOSSES[loss]
+    rows = _Rows(X, y, spec.target)
     _check_labels(y, loss, model)
     _check_output(loss, model)
     for name, count in (("steps", steps), ("batch_size", batch_size), ("epochs", epochs)):
@@ -250,8 +257,6 @@ def train(
     params = model.parameters()
     opt = optimizer if optimizer is not None else SGD(params, lr=micrograd_lr(steps))
     batches = _batches(random.Random(seed), n, batch_size, steps, epochs)
-    spec = LOSSES[loss]
-    rows = [[*map(float, x), spec.target(t)] for x, t in zip(X, y)]
     replay, fallback = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device,
                                 dtype=dtype) if (compiled or vectorized) else (None, None))
     history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled",
@@ -275,10 +280,10 @@ def train(
                 continue
             opt.zero_grad()
             if replay is not None:
-                value = replay.run(rows if idx is None else [rows[i] for i in idx])
+                value = replay.run(rows.batch(idx))
                 outputs: list[list[float]] = [list(o) for o in zip(*replay.watched)]
             else:
-                Xb = X if idx is None else [X[i] for i in idx]
+                Xb = rows.inputs(idx)
                 graphs = [_outputs(model, x) for x in Xb]
                 total = spec.batch(graphs, yb)
                 if l2:
@@ -330,6 +335,74 @@ def _record(history: History, k: int, value: float, acc: float, lr: float,
     return history.stopped
 
 
+class _Rows:
+    """Each sample's inputs and target as the replays read them, ``[*map(float, x), target(t)]``,
+    made per batch as it is drawn: a large ``X`` (a 2-D NumPy array, as ``valuegrad train --data``
+    loads a file) is never copied into a Python list per row, which took ~30x its memory. The
+    rows of a step that takes the whole data set are made once and kept."""
+
+    def __init__(self, X: Any, y: Sequence[int], target: Callable[[int], float]) -> None:
+        self.X, self.y, self.target = X, y, target
+        np = sys.modules.get("numpy")  # an array exists only where NumPy was imported already
+        self.is_array = np is not None and isinstance(X, np.ndarray)
+        if self.is_array and X.ndim != 2:
+            raise ValueError(f"train() X must be rows of features: a 2-D array, got one of shape {X.shape}")
+        self._all: list[list[float]] | None = None
+        self._all_inputs: list[Any] | None = None
+        self._matrix: Any = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def row(self, i: int) -> list[float]:
+        """Sample ``i``'s inputs and target."""
+        x = self.X[i]
+        return [*(x.tolist() if self.is_array else map(float, x)), self.target(self.y[i])]
+
+    def _make(self, idx: Sequence[int]) -> list[list[float]]:
+        if not self.is_array:
+            return [self.row(i) for i in idx]
+        X = self.X[idx] if isinstance(idx, list) else self.X  # ndarray.tolist gives Python floats
+        return [[*x, self.target(self.y[i])] for x, i in zip(X.tolist(), idx)]
+
+    def batch(self, idx: list[int] | None) -> list[list[float]]:
+        """The rows at ``idx`` (None: every row, made once)."""
+        if idx is not None:
+            return self._make(idx)
+        if self._all is None:
+            self._all = self._make(range(len(self.y)))
+        return self._all
+
+    def inputs(self, idx: list[int] | None) -> Sequence[Any]:
+        """The graph path's inputs at ``idx``: ``X``'s own rows, or an array's as lists of floats
+        (NumPy scalars are not Values' numbers)."""
+        if not self.is_array:
+            return self.X if idx is None else [self.X[i] for i in idx]
+        if idx is not None:
+            return cast(list[Any], self.X[idx].tolist())
+        if self._all_inputs is None:
+            self._all_inputs = self.X.tolist()
+        return self._all_inputs
+
+    def matrix(self, np: Any, idx: list[int] | None) -> Any:
+        """The rows at ``idx`` (None: every row) as one float64 matrix, the target last. Rows
+        from lists become one matrix once, indexed per batch; an array is indexed per batch."""
+        if self._matrix is None and (idx is None or not self.is_array):
+            self._matrix = self._stack(np, None)
+        if self._matrix is not None:
+            return self._matrix if idx is None else self._matrix[idx]
+        return self._stack(np, idx)
+
+    def _stack(self, np: Any, idx: list[int] | None) -> Any:
+        if not self.is_array:
+            return np.array(self._make(range(len(self.y)) if idx is None else idx), dtype=np.float64)
+        X = self.X if idx is None else self.X[idx]
+        out = np.empty((X.shape[0], X.shape[1] + 1), dtype=np.float64)
+        out[:, :-1] = X
+        out[:, -1] = [self.target(self.y[i]) for i in (range(len(self.y)) if idx is None else idx)]
+        return out
+
+
 class _ArraySteps:
     """Vectorised steps with the parameters' values and gradients kept as NumPy arrays between the
     replay (``BatchTape.run_values``) and the optimizer (``Optimizer.step_arrays``): the same
@@ -338,14 +411,14 @@ class _ArraySteps:
     arrays. The model's Values get their new data after every step (so the model is always
     current) and, at the end, the last step's gradients (as ``zero_grad`` + ``backward`` leave them)."""
 
-    def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value], rows: list[list[float]]) -> None:
+    def __init__(self, np: Any, tape: Any, opt: Optimizer, params: list[Value], rows: _Rows) -> None:
         self.np, self.tape, self.opt, self.params = np, tape, opt, params
         self.values = np.array([p.data for p in params], dtype=np.float64)
-        self.rows = np.array(rows, dtype=np.float64)  # every sample's inputs and target, once
+        self.rows = rows  # every sample's inputs and target, as one matrix per batch
         self.grads: Any = None
 
     @classmethod
-    def start(cls, tape: Any, opt: Optimizer, params: list[Value], rows: list[list[float]]) -> _ArraySteps | None:
+    def start(cls, tape: Any, opt: Optimizer, params: list[Value], rows: _Rows) -> _ArraySteps | None:
         """Array steps if the optimizer has an array form (``step_arrays``), else None."""
         import numpy as np
 
@@ -354,7 +427,7 @@ class _ArraySteps:
 
     def step(self, idx: list[int] | None) -> float:
         """One step on the rows at ``idx`` (None: every row)."""
-        loss, grads = self.tape.run_values(self.rows if idx is None else self.rows[idx], self.values)
+        loss, grads = self.tape.run_values(self.rows.matrix(self.np, idx), self.values)
         values = self.opt.step_arrays(self.np, self.values, grads)
         if values is None:  # e.g. SGD with a half-started momentum state: go through the Values
             for p, g in zip(self.params, grads.tolist()):
@@ -382,12 +455,13 @@ class _ArraySteps:
                 p.grad = g
 
 
-def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value], l2: float,
+def _replay(model: MLP, loss: str, rows: _Rows, params: list[Value], l2: float,
             vectorized: bool, *, backend: str = "numpy", device: str | None = None,
             dtype: str | None = None) -> tuple[Any, str | None]:
     """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample, and
     None; or None and the reason when the step cannot be replayed (the graph depends on the data)."""
-    n_in = len(rows[0]) - 1
+    example = rows.row(0)
+    n_in = len(example) - 1
     term = LOSSES[loss].term
 
     def per_sample(v: list[Value]) -> tuple[Value, list[Value]]:
@@ -402,11 +476,11 @@ def _replay(model: MLP, loss: str, rows: list[list[float]], params: list[Value],
         if vectorized:
             from autograd.replay.batch import BatchTape
 
-            tape: Any = BatchTape(per_sample, params, example=rows[0], regularizer=regularizer, backend=backend,
+            tape: Any = BatchTape(per_sample, params, example=example, regularizer=regularizer, backend=backend,
                                   device=device, dtype=dtype)
         else:
-            tape = SampleTape(per_sample, params, rows[0], regularizer)
-        other = next((row for row in rows[1:] if row != rows[0]), None)
+            tape = SampleTape(per_sample, params, example, regularizer)
+        other = next((row for row in map(rows.row, range(1, len(rows))) if row != example), None)
         if other is not None:
             tape.verify(other)
     except TapeMismatchError as e:

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -363,3 +364,37 @@ def test_a_large_file_within_the_limit_is_loaded_after_the_sample(
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "2", "--out", str(tmp_path / "run")]) == 0
     assert calls == [True, False]  # the sample, then the whole file once
     assert load_metadata(tmp_path / "run" / "model.json")["features"] == ["a", "b", "c"]
+
+
+def test_a_file_is_trained_on_as_one_array_and_scored_a_part_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19 §4: a file's rows stay one NumPy array from loading to training (no list per row)
+    and are scored CHUNK rows at a time; the accuracies are those of the model on every row."""
+    np = pytest.importorskip("numpy")
+    with (tmp_path / "big.csv").open("w") as f:  # classes a model learns in a few steps, not all alike
+        f.write("a,b,c,label\n")
+        f.writelines(f"{i % 3 + (i % 7) / 5:.3f},{(i % 11) / 3:.3f},{-(i % 3) * 2 + (i % 5) / 4:.3f},{i % 3}\n"
+                     for i in range(700))
+    given: list[type] = []
+    from nn.train import train as real_train
+
+    def spy(model: MLP, X: Any, *args: Any, **kwargs: Any) -> Any:
+        given.append(type(X))
+        return real_train(model, X, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "train", spy)
+    monkeypatch.setattr(cli._Scorer, "CHUNK", 128)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "5", "--out", str(run)]) == 0
+    assert given == [np.ndarray]
+    X, y, _ = nn.data.load_csv(tmp_path / "big.csv")
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.2, seed=1337)
+    model = load(run / "model.json")
+    assert isinstance(model, MLP)
+    scaler = Standardizer.from_dict(load_metadata(run / "model.json")["standardizer"])
+    summary = _summary(run)
+    for rows, labels, key in ((X_train, y_train, "train_accuracy"), (X_test, y_test, "test_accuracy")):
+        predicted = predict_classes(model, scaler.transform(rows))
+        right = sum(p == t for p, t in zip(predicted, labels)) / len(labels)
+        assert 0.6 < right < 1 and summary[key] == pytest.approx(right, abs=1e-4)

@@ -13,17 +13,30 @@ import io
 import json
 import math
 import random
+import re
 import statistics
+import sys
+from array import array
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nn.data
-from nn.data import CSVData, Standardizer, is_number, load_csv, load_digits, load_iris, train_test_split
+from nn.data import (
+    CSVData,
+    Standardizer,
+    is_number,
+    load_csv,
+    load_digits,
+    load_iris,
+    parse_number,
+    train_test_split,
+)
 from tests.strategies import NO_DEADLINE
 
 
@@ -572,3 +585,135 @@ def test_the_file_is_read_as_a_stream_not_as_one_string(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(nn.data, "decode_csv", whole)
     assert len(load_csv(path).X) == 1000
+
+
+# --- issue 19 §4: large files are read as arrays, by the same rule ----------------------------
+
+_WRITTEN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)",
+                             re.IGNORECASE)
+"""The rule is_number documents, written as a regex: what float() reads, less '_', non-ASCII
+digits and surrounding spaces."""
+
+
+@given(st.text(alphabet="0123456789+-.eEinfatyINFATY_ \t\x0b\x1c\u00a0\u0661\uff11", max_size=12)
+       | st.sampled_from(["1_0", "١", "１", " 1", "1\x1c", "\x0c2", "+nan", "-Infinity", "infinit", "1e+", "+.e1"]))
+@NO_DEADLINE
+def test_parse_number_reads_exactly_the_written_numbers(text: str) -> None:
+    assert is_number(text) == (_WRITTEN_NUMBER.fullmatch(text) is not None)
+    value = parse_number(text)
+    if _WRITTEN_NUMBER.fullmatch(text):
+        assert value is not None and (value == float(text) or (math.isnan(value) and math.isnan(float(text))))
+    else:
+        assert value is None
+
+
+@given(st.lists(st.sampled_from(["1", " 2.5", "-3e2 ", "1_0", "\uff11", "nan", "-inf", "1e308", "", " ", "x",
+                                 "\u00a07", "4\x1c", ".5", "1e400"]), min_size=2, max_size=4))
+@NO_DEADLINE
+def test_a_row_is_read_or_refused_as_cell_by_cell(cells: list[str]) -> None:
+    """Rows are read with one check on the joined text and float() on each cell; that must accept
+    and refuse exactly what checking each stripped cell by the rule does (first bad cell named)."""
+    text = "a,b,c,d,label\n" + ",".join(cells + ["0"] * (4 - len(cells))) + ",x\n9,9,9,9,y\n"
+    expected: list[float] | str = []
+    for j, cell in enumerate(cells):
+        cell = cell.strip()
+        value = parse_number(cell)
+        if not cell or value is None or not math.isfinite(value):
+            expected = f"line 2, column {j + 1}"
+            break
+        assert isinstance(expected, list)
+        expected.append(value)
+    try:
+        X = nn.data.read_labelled(io.BytesIO(text.encode()), "f.csv", "label").X
+    except ValueError as e:
+        assert isinstance(expected, str) and expected in str(e), (str(e), expected)
+    else:
+        assert isinstance(expected, list) and X[0][:len(cells)] == expected
+
+
+def test_a_row_of_finite_numbers_whose_sum_overflows_is_read(tmp_path: Path) -> None:
+    X, _, _ = load_csv(_write(tmp_path, "a,b,label\n1e308,1e308,x\n-1e308,1,y\n"))
+    assert X == [[1e308, 1e308], [-1e308, 1.0]]
+
+
+def test_a_compact_load_is_one_float64_array_with_the_same_numbers(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    path = _write(tmp_path, "a,b,label,c\n1.5,-2,x,3e2\n 4 ,5.25,y,6\n7,8,x,-9\n")
+    rows = load_csv(path)
+    with path.open("rb") as f:
+        data = nn.data.read_labelled(f, str(path), "label", compact=True)
+    assert isinstance(data.X, np.ndarray) and data.X.dtype == np.float64 and data.X.shape == (3, 3)
+    assert data.X.tolist() == rows.X and data.y == rows.y and data.classes == rows.classes
+    assert data.feature_names == ["a", "b", "c"]
+
+
+def test_a_compact_load_without_numpy_is_array_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    path = _write(tmp_path, "a,b,label\n1.5,-2,x\n4,5.25,y\n")
+    with path.open("rb") as f:
+        X = nn.data.read_labelled(f, str(path), "label", compact=True).X
+    rows: list[Any] = X
+    assert all(type(row) is array for row in rows) and [list(row) for row in rows] == [[1.5, -2.0], [4.0, 5.25]]
+
+
+def test_a_compact_load_refuses_bad_cells_as_a_list_load_does(tmp_path: Path) -> None:
+    pytest.importorskip("numpy")
+    path = _write(tmp_path, "a,b,label\n1,2,x\n3,1_0,y\n")
+    with path.open("rb") as f, pytest.raises(ValueError, match=r"line 3, column 2 \('b'\): '1_0' is not a number"):
+        nn.data.read_labelled(f, str(path), "label", compact=True)
+
+
+def _varied_rows(seed: int, n: int = 40) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.gauss(0, 1) * 10 ** rng.randint(-6, 6), rng.choice([0.1, 0.3, 7.0]), 2.5, float(i)]
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_standardizer_on_an_array_gives_the_list_numbers_bit_for_bit(seed: int) -> None:
+    np = pytest.importorskip("numpy")
+    X = _varied_rows(seed)
+    on_lists, on_array = Standardizer().fit(X), Standardizer().fit(np.array(X))
+    assert (on_array.mean, on_array.std) == (on_lists.mean, on_lists.std)
+    assert on_array.std is not None and on_array.std[2] == 1.0  # the constant column
+    Z: Any = on_array.transform(np.array(X))
+    assert isinstance(Z, np.ndarray) and Z.tolist() == on_lists.transform(X)
+    assert np.array(on_array.inverse_transform(Z)).tolist() == on_lists.inverse_transform(on_lists.transform(X))
+    assert Standardizer().fit(np.array(X, dtype=np.float32)).mean == Standardizer().fit(
+        np.array(X, dtype=np.float32).tolist()).mean
+    assert Standardizer().fit(np.array([[1, 2], [3, 8]])).to_dict() == {"mean": [2.0, 5.0], "std": [1.0, 3.0]}
+
+
+def test_the_standardizer_keeps_array_rows_as_array_rows() -> None:
+    X = _varied_rows(0, 10)
+    compact = [array("d", row) for row in X]
+    scaler = Standardizer().fit(compact)
+    assert (scaler.mean, scaler.std) == (Standardizer().fit(X).mean, Standardizer().fit(X).std)
+    Z: list[Any] = scaler.transform(compact)
+    assert all(type(row) is array for row in Z) and [list(row) for row in Z] == scaler.transform(X)
+    assert all(type(row) is list for row in scaler.transform(X))
+
+
+def test_the_standardizer_refuses_bad_arrays() -> None:
+    np = pytest.importorskip("numpy")
+    with pytest.raises(ValueError, match=r"X\[1\]\[0\] is nan; fit needs finite numbers"):
+        Standardizer().fit(np.array([[1.0, 2.0], [math.nan, 3.0]]))
+    with pytest.raises(ValueError, match="at least one row"):
+        Standardizer().fit(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"fit needs rows of values: a 2-D array, got one of shape \(3,\)"):
+        Standardizer().fit(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="fit needs real numbers, got an array of bool"):
+        Standardizer().fit(np.array([[True], [False]]))
+    scaler = Standardizer().fit(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with pytest.raises(ValueError, match="the rows have 3 values, but the Standardizer was fitted on 2 columns"):
+        scaler.transform(np.zeros((4, 3)))
+    assert np.shape(scaler.transform(np.zeros((0, 2)))) == (0, 2)
+
+
+def test_a_split_of_an_array_is_the_split_of_its_rows() -> None:
+    np = pytest.importorskip("numpy")
+    X, y = _varied_rows(1, 30), [i % 3 for i in range(30)]
+    listed = train_test_split(X, y, test_fraction=0.3, seed=4)
+    X_train, X_test, y_train, y_test = train_test_split(np.array(X), y, test_fraction=0.3, seed=4)
+    assert isinstance(X_train, np.ndarray) and isinstance(X_test, np.ndarray)
+    assert (X_train.tolist(), X_test.tolist(), y_train, y_test) == listed

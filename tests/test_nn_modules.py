@@ -363,3 +363,35 @@ def test_an_activation_is_what_its_neuron_and_its_torch_module_compute(name: str
     assert theirs == pytest.approx([spec.apply(Value(x)).data for x in xs], rel=1e-15, abs=1e-300)
     restored = MLP.from_torch(MLP(1, [2, 1], activation=name, output_activation=name, seed=0).to_torch())
     assert restored.config["output_activation"] == name
+
+
+@pytest.mark.parametrize("path", ["graph", "compiled", "vectorized"])
+@pytest.mark.parametrize(("batch_size", "epochs"), [(None, None), (8, None), (8, 2)])
+def test_train_on_a_numpy_matrix_gives_the_history_of_its_rows_as_lists(
+    path: str, batch_size: int | None, epochs: int | None
+) -> None:
+    """A large X is given as one 2-D array (as ``valuegrad train --data`` loads a file); each
+    batch's rows are made from it as drawn: the same steps, bit for bit, as from lists."""
+    np = pytest.importorskip("numpy")
+    from nn import train
+    from nn.data import make_blobs
+    from nn.optim import Adam
+
+    X, y = make_blobs(30, n_classes=3, seed=2)
+    runs = []
+    for rows in (X, np.array(X)):
+        model = MLP(2, [6, 3], seed=5)
+        history = train(model, rows, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.05),
+                        steps=4, batch_size=batch_size, epochs=epochs, seed=7, compiled=path != "graph",
+                        vectorized=path == "vectorized")
+        assert history.path == path
+        runs.append((history.loss, history.accuracy, [(p.data, p.grad) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_train_refuses_an_array_that_is_not_rows() -> None:
+    np = pytest.importorskip("numpy")
+    from nn import train
+
+    with pytest.raises(ValueError, match=r"train\(\) X must be rows of features: a 2-D array, got one of shape \(2,\)"):
+        train(MLP(1, [1], seed=0), np.array([0.0, 1.0]), [0, 1], steps=1)
