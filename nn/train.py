@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType, TracebackType
 from typing import Any, NamedTuple, cast
 
@@ -35,7 +35,9 @@ from nn.losses import (
 )
 from nn.optim import SGD, Adam, Optimizer, micrograd_lr
 
-__all__ = ["LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "threshold_of", "train"]
+__all__ = [
+    "LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "record_replay", "threshold_of", "train",
+]
 
 
 class Loss(NamedTuple):
@@ -458,8 +460,8 @@ class _ArraySteps:
 def _replay(model: MLP, loss: str, rows: _Rows, params: list[Value], l2: float,
             vectorized: bool, *, backend: str = "numpy", device: str | None = None,
             dtype: str | None = None) -> tuple[Any, str | None]:
-    """The recorded per-sample step (a SampleTape or a BatchTape), checked on a second sample, and
-    None; or None and the reason when the step cannot be replayed (the graph depends on the data)."""
+    """The recorded per-sample training step (a SampleTape or a BatchTape), or None and the reason
+    it cannot be replayed (see :func:`record_replay`)."""
     example = rows.row(0)
     n_in = len(example) - 1
     term = LOSSES[loss].term
@@ -469,6 +471,40 @@ def _replay(model: MLP, loss: str, rows: _Rows, params: list[Value], l2: float,
         return term(outs, v[n_in]), outs
 
     regularizer = (lambda: _l2_term(params, l2)) if l2 else None
+    others = map(rows.row, range(1, len(rows)))
+    tape, why = record_replay(per_sample, params, example, others, vectorized=vectorized, regularizer=regularizer,
+                              backend=backend, device=device, dtype=dtype)
+    if tape is None:
+        how = "vectorized" if vectorized else "compiled"
+        return None, f"the {how} path cannot replay this model, so training builds graphs: {why}"
+    return tape, None
+
+
+def record_replay(per_sample: Callable[[list[Value]], Any], params: Sequence[Value], example: Sequence[float],
+                  others: Iterable[Sequence[float]] = (), *, vectorized: bool = False,
+                  regularizer: Callable[[], Value] | None = None, backend: str = "numpy",
+                  device: str | None = None, dtype: str | None = None) -> tuple[Any, str | None]:
+    """One sample's recorded program, ready to replay over many rows, or why it cannot be.
+
+    The one place where ``nn`` records a replay (training's step, scoring a data set): a
+    ``SampleTape`` (generated code), or with ``vectorized`` a ``BatchTape`` (arrays), recorded on
+    ``example`` and checked on the first row of ``others`` that differs from it.
+
+    Args:
+        per_sample: one sample's graph from its input Values (see ``autograd.SampleTape``).
+        params: the parameters whose values change between runs.
+        example: the row to record.
+        others: further rows; the first one unlike ``example`` checks the recording.
+        vectorized: record a ``BatchTape`` (arrays) instead of a ``SampleTape`` (generated code).
+        backend: with ``vectorized``, the array library (``'numpy'`` or ``'torch'``).
+        device: with ``vectorized``, where the torch backend computes.
+        dtype: with ``vectorized``, the arrays' float type.
+        regularizer: a term of the parameters alone, added once per batch.
+
+    Returns:
+        ``(tape, None)``, or ``(None, reason)`` when the program reads its numbers in Python or
+        differs on the other row (``autograd.TapeMismatchError``'s message).
+    """
     # Imported here, not at the top: ``import nn`` should not load the replay engines.
     from autograd.replay.tape import SampleTape, TapeMismatchError
 
@@ -480,12 +516,11 @@ def _replay(model: MLP, loss: str, rows: _Rows, params: list[Value], l2: float,
                                   device=device, dtype=dtype)
         else:
             tape = SampleTape(per_sample, params, example, regularizer)
-        other = next((row for row in map(rows.row, range(1, len(rows))) if row != example), None)
+        other = next((row for row in others if row != example), None)
         if other is not None:
             tape.verify(other)
     except TapeMismatchError as e:
-        how = "vectorized" if vectorized else "compiled"
-        return None, f"the {how} path cannot replay this model, so training builds graphs: {e}"
+        return None, str(e)
     return tape, None
 
 

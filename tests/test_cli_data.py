@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 
+import nn.cli.plan
+import nn.cli.training
 import nn.data
-from nn import cli
+import nn.data.csvfile
+import nn.scoring
 from nn.cli import main
 from nn.data import Standardizer, load_iris, train_test_split
 from nn.io import load, load_metadata
@@ -327,16 +330,15 @@ def test_a_large_file_over_the_cost_limit_is_refused_before_it_is_loaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _big_file(tmp_path / "big.csv", 40_000)  # about 1.1 MB
-    monkeypatch.setattr(cli, "SAMPLE_BYTES", 64 * 1024)
+    monkeypatch.setattr(nn.data.csvfile, "SAMPLE_BYTES", 64 * 1024)
     read: list[int] = []
 
     def loader(*args: object, **kwargs: object) -> object:
         read.append(1)
         raise AssertionError("the whole file was loaded")
 
-    monkeypatch.setattr(cli, "read_labelled", lambda stream, *a, **k: (
-        nn.data.read_labelled(stream, *a, **k) if k.get("sample") else loader()))
-    monkeypatch.setattr(cli, "LIMIT_SECONDS", 1.0)
+    monkeypatch.setattr(nn.data, "read_labelled", lambda stream, *a, **k: loader())  # load_dataset's whole read
+    monkeypatch.setattr(nn.cli.plan, "LIMIT_SECONDS", 1.0)
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert read == [] and not (tmp_path / "run").exists()
@@ -352,15 +354,16 @@ def test_a_large_file_within_the_limit_is_loaded_after_the_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _big_file(tmp_path / "big.csv", 3_000)
-    monkeypatch.setattr(cli, "SAMPLE_BYTES", 4 * 1024)
+    monkeypatch.setattr(nn.data.csvfile, "SAMPLE_BYTES", 4 * 1024)
     calls: list[bool] = []
-    real = nn.data.read_labelled
+    real = nn.data.csvfile.read_labelled
 
     def spy(*args: object, **kwargs: object) -> object:
         calls.append(bool(kwargs.get("sample")))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli, "read_labelled", spy)
+    monkeypatch.setattr(nn.data.csvfile, "read_labelled", spy)  # the sample's read
+    monkeypatch.setattr(nn.data, "read_labelled", spy)  # load_dataset's read of the whole file
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "2", "--out", str(tmp_path / "run")]) == 0
     assert calls == [True, False]  # the sample, then the whole file once
     assert load_metadata(tmp_path / "run" / "model.json")["features"] == ["a", "b", "c"]
@@ -383,8 +386,8 @@ def test_a_file_is_trained_on_as_one_array_and_scored_a_part_at_a_time(
         given.append(type(X))
         return real_train(model, X, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "train", spy)
-    monkeypatch.setattr(cli._Scorer, "CHUNK", 128)
+    monkeypatch.setattr(nn.cli.training, "train", spy)
+    monkeypatch.setattr(nn.scoring.Scorer, "CHUNK", 128)
     run = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "big.csv"), "--steps", "5", "--out", str(run)]) == 0
     assert given == [np.ndarray]

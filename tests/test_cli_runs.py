@@ -25,7 +25,8 @@ import pytest
 
 import nn.cli as cli
 import nn.report as report
-from nn.cli import estimate, main
+from nn.cli import main
+from nn.cost import estimate
 from nn.io import load
 from nn.report import claim_run_folder, readable
 
@@ -319,11 +320,11 @@ def test_the_estimate_grows_with_parameters_rows_and_steps() -> None:
 def test_long_runs_warn_and_force_runs_over_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "WARN_SECONDS", 0.0)
+    monkeypatch.setattr(cli.plan, "WARN_SECONDS", 0.0)
     assert main(["train", "--steps", "2", "--out", str(tmp_path / "w")]) == 0
     assert re.search(r"^valuegrad: warning: this run will take about \d+ s and [\d.]+ MB of memory \(an MLP of "
                      r"337 parameters, 100 rows per step, 2 steps\)$", capsys.readouterr().err, re.M)
-    monkeypatch.setattr(cli, "LIMIT_SECONDS", 0.0)
+    monkeypatch.setattr(cli.plan, "LIMIT_SECONDS", 0.0)
     assert main(["train", "--steps", "2", "--out", str(tmp_path / "refused")]) == 2
     assert not (tmp_path / "refused").exists()
     assert main(["train", "--steps", "2", "--force", "--out", str(tmp_path / "forced")]) == 0

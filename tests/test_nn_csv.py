@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nn.data
+import nn.data.csvfile
 from nn.data import (
     CSVData,
     Standardizer,
@@ -478,7 +479,7 @@ def test_standardizer_repr() -> None:
 
 
 def _packaged_header(name: str) -> list[str]:
-    raw = (resources.files("nn") / "datasets" / name).read_bytes()
+    raw = (resources.files("nn.data") / "files" / name).read_bytes()
     return next(csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
 
 
@@ -522,7 +523,7 @@ def test_digits_shape_classes_counts_and_values() -> None:
 
 def test_packaged_files_read_like_any_csv_and_calls_return_fresh_lists(tmp_path: Path) -> None:
     copy = tmp_path / "iris.csv.gz"
-    copy.write_bytes((resources.files("nn") / "datasets" / "iris.csv.gz").read_bytes())
+    copy.write_bytes((resources.files("nn.data") / "files" / "iris.csv.gz").read_bytes())
     assert load_csv(copy, target="species") == load_iris()
     X, y, classes = load_iris()
     X[0][0], y[0], classes[0] = -1.0, 2, "changed"
@@ -583,7 +584,7 @@ def test_the_file_is_read_as_a_stream_not_as_one_string(tmp_path: Path, monkeypa
     def whole(*args: object) -> str:
         raise AssertionError("decode_csv read the whole file")
 
-    monkeypatch.setattr(nn.data, "decode_csv", whole)
+    monkeypatch.setattr(nn.data.csvfile, "decode_csv", whole)
     assert len(load_csv(path).X) == 1000
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nn.views.network import _LEVELS, NEGATIVE, POSITIVE, _mix
+from nn.views.network import COLOUR_LEVELS, NEGATIVE, POSITIVE, mix
 from nn.views.page import EDGE_ZERO, check_payload, render_page
 from tests.test_stepper_browser import browser_paths, logs, start_browser, wait_for
 from tests.training_payloads import ODD_FLOATS, build_payload, decode, encode, prefix
@@ -275,13 +275,13 @@ def expected_matrix(payload: dict[str, Any], k: int, mode: str) -> dict[str, tup
     p = len(keys)
     values = decode(payload["snapshots"][ARRAY[mode]])[k * p:(k + 1) * p]
     scale = max((abs(v) for v in values), default=0.0)
-    top = _LEVELS - 1
+    top = COLOUR_LEVELS - 1
     f = top / scale if scale > 0 else 0.0
     cells: dict[str, dict[tuple[int, int], list[int]]] = {}
     for i, (column, row, col) in enumerate(payload["network"]["matrix_of_key"]):
         v = values[i]
         level = min(top, int(abs(v) * f + 0.5))
-        cells.setdefault(str(column), {})[(row, col)] = list(_mix(POSITIVE if v >= 0 else NEGATIVE, level / top))
+        cells.setdefault(str(column), {})[(row, col)] = list(mix(POSITIVE if v >= 0 else NEGATIVE, level / top))
     out = {}
     for column, got in cells.items():
         rows = 1 + max(r for r, _ in got)

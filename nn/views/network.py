@@ -310,7 +310,7 @@ def _activations(model: MLP, x: Sequence[float]) -> list[list[float]]:
 # Colours and images.
 
 
-def _mix(colour: RGB, t: float) -> RGB:
+def mix(colour: RGB, t: float) -> RGB:
     """``colour`` faded towards white: t = 0 is white, t = 1 the colour."""
     t = min(1.0, max(0.0, t))
     return (round(255 + (colour[0] - 255) * t), round(255 + (colour[1] - 255) * t), round(255 + (colour[2] - 255) * t))
@@ -319,21 +319,22 @@ def _mix(colour: RGB, t: float) -> RGB:
 def _signed(v: float, scale: float, strength: float = 1.0) -> RGB:
     if scale <= 0 or v == 0:
         return WHITE
-    return _mix(POSITIVE if v > 0 else NEGATIVE, strength * abs(v) / scale)
+    return mix(POSITIVE if v > 0 else NEGATIVE, strength * abs(v) / scale)
 
 
 def _hex(c: RGB) -> str:
     return f"#{c[0]:02x}{c[1]:02x}{c[2]:02x}"
 
 
-_LEVELS = 64
-_LUT_POS = [bytes(_mix(POSITIVE, k / (_LEVELS - 1))) for k in range(_LEVELS)]
-_LUT_NEG = [bytes(_mix(NEGATIVE, k / (_LEVELS - 1))) for k in range(_LEVELS)]
+COLOUR_LEVELS = 64
+"""How many shades a heatmap's colour table has per sign (the training page draws with the same table)."""
+_LUT_POS = [bytes(mix(POSITIVE, k / (COLOUR_LEVELS - 1))) for k in range(COLOUR_LEVELS)]
+_LUT_NEG = [bytes(mix(NEGATIVE, k / (COLOUR_LEVELS - 1))) for k in range(COLOUR_LEVELS)]
 
 
 def _signed_image(rows: Sequence[Sequence[float]], scale: float) -> _Image:
     """A diverging heatmap of ``rows`` (top row first); a lookup table keeps 200,000 cells fast."""
-    top = _LEVELS - 1
+    top = COLOUR_LEVELS - 1
     k = top / scale if scale > 0 else 0.0
     pos, neg = _LUT_POS, _LUT_NEG
     parts: list[bytes] = []
@@ -813,11 +814,11 @@ def _output_panel(model: MLP, extent: tuple[float, float, float, float], points:
             if isinstance(out, Value):
                 s = out.data
                 t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
-                pixels.append(bytes(_mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))))
+                pixels.append(bytes(mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))))
             else:
                 scores = [v.data for v in out]
                 k = max(range(n_out), key=scores.__getitem__)
-                pixels.append(bytes(_mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
+                pixels.append(bytes(mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
     image = _Image(PANEL_GRID, PANEL_GRID, b"".join(pixels))
     x0, x1, y0, y1 = extent
 

@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any
 from xml.sax.saxutils import escape
 
-from nn.views.network import _LEVELS, NEGATIVE, POSITIVE, _mix
+from nn.views.network import COLOUR_LEVELS, NEGATIVE, POSITIVE, mix
 
 __all__ = ["check_payload", "render_page"]
 
@@ -46,14 +46,14 @@ def _asset(name: str) -> str:
 
 def _palette() -> dict[str, Any]:
     """draw_network's colours, for the script: edge colours and the heatmap's 64-level tables."""
-    top = _LEVELS - 1
+    top = COLOUR_LEVELS - 1
     return {
         "positive": list(POSITIVE),
         "negative": list(NEGATIVE),
         "zero": list(EDGE_ZERO),
-        "levels": _LEVELS,
-        "lutPositive": [list(_mix(POSITIVE, k / top)) for k in range(_LEVELS)],
-        "lutNegative": [list(_mix(NEGATIVE, k / top)) for k in range(_LEVELS)],
+        "levels": COLOUR_LEVELS,
+        "lutPositive": [list(mix(POSITIVE, k / top)) for k in range(COLOUR_LEVELS)],
+        "lutNegative": [list(mix(NEGATIVE, k / top)) for k in range(COLOUR_LEVELS)],
     }
 
 
