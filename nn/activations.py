@@ -1,9 +1,10 @@
 """The activations a :class:`nn.layers.Neuron` can apply: one record each, in one table.
 
 ``ACTIVATION_TABLE`` maps each name to its Value op, the initialisation suited to it, the
-``torch.nn`` module that computes it and the label its neurons print under. ``nn.layers`` (the
-neurons), ``nn.pytorch`` (the bridge) and ``nn.io`` (model files) all read it; it sits in a
-module of its own, below all three, so that none of them imports another to reach it.
+``torch.nn`` module that computes it and the label its neurons print under; ``INITS`` lists the
+initialisations. ``nn.layers`` (the neurons), ``nn.pytorch`` (the bridge) and ``nn.io`` (model
+files) all read them; they sit in a module of their own, below all three, so that none of them
+imports another to reach them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import NamedTuple
 
 from autograd import Value
 
-__all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "LEAKY_RELU_SLOPE", "Activation"]
+__all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "INITS", "LEAKY_RELU_SLOPE", "Activation"]
+
+INITS = ("micrograd", "he", "xavier")
+"""The weight initialisations a :class:`nn.layers.Neuron` accepts (each activation's
+:attr:`Activation.init` is one of them); model files (``nn.io``) check theirs against it."""
 
 LEAKY_RELU_SLOPE = 0.01
 """The slope of the ``'leaky_relu'`` activation below zero (``torch.nn.LeakyReLU``'s default too)."""

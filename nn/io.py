@@ -1,4 +1,4 @@
-"""Saving and loading models as plain JSON (never pickle), atomically.
+"""The model file format, all of it: its constants, the writer, the checks, the reader.
 
 The file is one JSON object::
 
@@ -9,43 +9,67 @@ The file is one JSON object::
      "ties": {"other name": "first name", ...},      (only if parameters are shared)
      "metadata": {...}}                                (only if saved with metadata)
 
-Any ``Module`` can be saved (``module.save``); an ``MLP`` is rebuilt from the file alone, other
-modules load their weights ``into`` an instance. Floats are written with ``repr``, so weights
-round-trip bit for bit. Saving writes a temporary file in the same folder and renames it over the
-target (``nn.files.atomic_write``), so a crash or a refused save never leaves a half-written or
-changed file; model files are created with mode 0600.
+Any ``Module`` can be saved (``module.save``, which calls :func:`write`); an ``MLP`` is rebuilt
+from the file alone, other modules load their weights ``into`` an instance. Floats are written
+with ``repr``, so weights round-trip bit for bit. Saving writes a temporary file in the same
+folder and renames it over the target (``nn.files.atomic_write``), so a crash or a refused save
+never leaves a half-written or changed file; model files are created with mode 0600.
 
 Loading trusts nothing in the file. It reads at most :data:`MAX_FILE_BYTES` bytes, checks every
 field's type and value, and checks the architecture against the number of stored weights (and
 against :data:`MAX_PARAMETERS`) before building anything; every problem, whatever the file holds
 (bad UTF-8, JSON nested 100,000 deep, 5,000-digit numbers, ...), is one ``ValueError`` that
 names the file and says what is wrong. ``load`` does not touch the global ``random`` state.
+
+This module imports neither ``nn.module`` (whose ``Module.save`` calls :func:`write`) nor the
+modules that define model classes: it uses what the format needs of a module by name
+(``named_parameters``, ``config``, ``load_state_dict``), and finds the class a file's ``"type"``
+names in ``nn.registry.MODEL_CLASSES``, where the classes register themselves.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import stat
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from autograd import Value
-from nn.activations import ACTIVATION_TABLE
-from nn.layers import INITS, MLP
-from nn.module import (
-    FORMAT,
-    MAX_FILE_BYTES,
-    MAX_PARAMETERS,
-    VERSION,
-    Module,
-    describe,
-    parameter_ties,
-    register_save_check,
-)
+from autograd.value import as_float
+from nn.activations import ACTIVATION_TABLE, INITS
+from nn.files import atomic_write
+from nn.registry import MODEL_CLASSES
+from nn.text import describe
 
-__all__ = ["FORMAT", "MAX_FILE_BYTES", "MAX_PARAMETERS", "VERSION", "load", "load_metadata", "save"]
+if TYPE_CHECKING:  # for annotations only: nn.module imports this module
+    from nn.module import Module
+
+__all__ = [
+    "FILE_MODE",
+    "FORMAT",
+    "MAX_FILE_BYTES",
+    "MAX_PARAMETERS",
+    "VERSION",
+    "load",
+    "load_metadata",
+    "parameter_ties",
+    "save",
+    "write",
+]
+
+FORMAT = "valuegrad-model"
+"""The ``"format"`` every model file names."""
+VERSION = 1
+"""The format version written and the only one read."""
+MAX_PARAMETERS = 10_000_000
+"""The most parameters a model file may hold (``save`` refuses more, ``nn.load`` rejects more)."""
+MAX_FILE_BYTES = 1 << 30
+"""The largest model file ``nn.load`` reads (1 GiB, room for 10 million parameters)."""
+FILE_MODE = 0o600
+"""Model files are created readable and writable by their owner only."""
 
 _TOP_KEYS = ("format", "version", "architecture", "state_dict", "ties", "metadata")
 _REQUIRED_KEYS = ("format", "version", "architecture", "state_dict")
@@ -54,6 +78,8 @@ _MAX_DIGITS = 1000
 """JSON integers with more digits are refused while parsing (Python's own limit is 4300 digits)."""
 _NOT_COMPARED = ("init", "fused")
 """Architecture fields that change neither the weights loaded nor the numbers computed."""
+_MODULE_METHODS = ("named_parameters", "load_state_dict", "save")
+"""What the format calls on a module (with its ``config``): ``nn.module.Module``'s methods."""
 
 
 class _NoDraws(random.Random):
@@ -71,14 +97,114 @@ class _FileError(ValueError):
 def save(model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
     """Write ``model`` to ``path`` as JSON, atomically: the same as ``model.save(path, metadata)``.
 
+    Args:
+        model: the module to save.
+        path: the file to write (replaced if it exists).
+        metadata: JSON data stored alongside (see ``Module.save``).
+
     Raises:
         TypeError: ``model`` is not a Module.
         ValueError: ``model.save`` refuses (a weight is nan or infinite, ...); the old file, if
             any, is left untouched.
     """
-    if not isinstance(model, Module):
+    if not _is_module(model):
         raise TypeError(f"save() needs a Module, got {type(model).__name__}")
     model.save(path, metadata)
+
+
+def write(module: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+    """The writer behind ``Module.save``: ``module``'s class name, ``config`` and weights as JSON,
+    written atomically with mode :data:`FILE_MODE`, after every check (``Module.save`` documents
+    what it refuses).
+
+    Args:
+        module: the module to save.
+        path: the file to write (replaced if it exists).
+        metadata: JSON data stored alongside, or None.
+
+    Raises:
+        TypeError: ``module`` is not a Module, ``metadata`` is not a dict or not
+            JSON-serialisable, a parameter's ``.data``
+            is not a number, or the module's ``config`` is not JSON data.
+        ValueError: a weight is nan or infinite, the module cannot be saved faithfully (the
+            message says why), ``metadata`` holds nan or infinity, or the module or its file
+            exceeds :data:`MAX_PARAMETERS` or :data:`MAX_FILE_BYTES`.
+        OSError: the file cannot be written (e.g. the folder does not exist).
+    """
+    if not _is_module(module):
+        raise TypeError(f"write() needs a Module, got {type(module).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"save() metadata must be a dict, got {type(metadata).__name__}")
+    state: dict[str, float] = {}
+    ties: dict[str, str] = {}
+    first: dict[int, str] = {}
+    everywhere = module.named_parameters(remove_duplicate=False)
+    for name, p in everywhere:
+        if name in state or name in ties:
+            raise ValueError(f"refusing to save: two parameters are both named {name!r}")
+        seen = first.get(id(p))
+        if seen is None:
+            first[id(p)] = name
+            data = p.data if type(p.data) is float else as_float(p.data)  # someone may have set an int
+            if data is None or isinstance(p.data, bool):
+                raise TypeError(f"refusing to save: parameter {name!r} holds {type(p.data).__name__} "
+                                f"{describe(p.data)}, not a number")
+            state[name] = data
+        else:
+            ties[name] = seen
+    if len(state) + len(ties) > MAX_PARAMETERS:
+        raise ValueError(f"refusing to save: {len(state) + len(ties)} parameters is more than a model file "
+                         f"may hold ({MAX_PARAMETERS})")
+    bad = [name for name, v in state.items() if not math.isfinite(v)]
+    if bad:
+        raise ValueError(
+            f"refusing to save: {len(bad)} weight(s) are not finite (first: {bad[0]!r} = {state[bad[0]]!r}); "
+            "the model has diverged, try a smaller learning rate"
+        )
+    problem = _save_problem(module, [name for name, _ in everywhere])
+    if problem is not None:
+        raise ValueError(f"refusing to save the {type(module).__name__}: {problem}")
+    architecture = {"type": type(module).__name__, **module.config}
+    placeholder = f"state-{os.urandom(8).hex()}"  # the weights are encoded apart, by json's fast encoder
+    doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "architecture": architecture,
+                           "state_dict": placeholder}
+    if ties:
+        doc["ties"] = ties
+    if metadata is not None:
+        try:
+            json.dumps(metadata, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as e:
+            kind = TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(f"save() metadata must be JSON data (dicts, lists, str, finite numbers, bool, None): "
+                       f"{e}") from None
+        doc["metadata"] = metadata
+    try:
+        text = json.dumps(doc, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as e:  # metadata was checked: a custom module's config
+        raise TypeError(f"{type(module).__name__}.config must be JSON data: {e}") from None
+    # what json.dumps(doc, indent=1) writes, one weight a line, without its slow indenting encoder
+    weights = "{\n  " + json.dumps(state, separators=(",\n  ", ": "))[1:-1] + "\n }" if state else "{}"
+    text = text.replace(f'"{placeholder}"', weights, 1)
+    if len(text) > MAX_FILE_BYTES:
+        raise ValueError(f"refusing to save: the file would be {len(text)} bytes, more than a model file may "
+                         f"be ({MAX_FILE_BYTES})")
+    atomic_write(path, text, mode=FILE_MODE)
+
+
+def _save_problem(module: Module, names: list[str]) -> str | None:
+    """Why the file would not load back as ``module``, or None: a class ``load`` rebuilds from the
+    file alone (exactly ``MLP``, not a subclass) must have the parameters its ``config`` rebuilds."""
+    if type(module) is MODEL_CLASSES.get("MLP"):
+        return _mlp_save_problem(module, names)
+    return None
+
+
+def _is_module(x: object) -> TypeGuard[Module]:
+    """Whether ``x``'s class has what the format uses of ``nn.module.Module`` (its methods and
+    its ``config`` property, not evaluated here); checked by name, since this module cannot
+    import ``nn.module``. Every Module passes; a dict, a list or a ``torch.nn.Module`` does not."""
+    cls = type(x)
+    return all(callable(getattr(cls, name, None)) for name in _MODULE_METHODS) and hasattr(cls, "config")
 
 
 def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
@@ -99,7 +225,7 @@ def load(path: str | os.PathLike[str], into: Module | None = None) -> Module:
             what is wrong.
         OSError: the file cannot be read (it does not exist, ...).
     """
-    if into is not None and not isinstance(into, Module):
+    if into is not None and not _is_module(into):
         raise TypeError(f"load() into= must be a Module, got {type(into).__name__}")
     where = os.fspath(path)
     doc = _check_document(where, _read(where))
@@ -249,7 +375,8 @@ def _mlp_names(nin: int, nouts: list[int]) -> Iterator[str]:
 
 def _build(where: str, arch: dict[str, Any], state: dict[str, Any], ties: dict[str, str]) -> Module:
     """The MLP the file describes, with its ties, after checking its size against the file's."""
-    if arch["type"] != "MLP":
+    cls = MODEL_CLASSES.get("MLP")
+    if arch["type"] != "MLP" or cls is None:
         raise ValueError(f"{where}: the file holds a {describe(arch['type'])}, which load() cannot rebuild by "
                          f"itself; load its weights into a new one: load(path, into={arch['type']:.40}(...))")
     kwargs = _check_mlp(where, arch)
@@ -263,7 +390,7 @@ def _build(where: str, arch: dict[str, Any], state: dict[str, Any], ties: dict[s
         tied = f" and {len(ties)} tied names" if ties else ""
         raise ValueError(f"{where}: bad architecture: {shape} has {count} parameters but the file stores "
                          f"{len(state)} weights{tied}: {_mismatch(kwargs['nin'], kwargs['nouts'], [*state, *ties])}")
-    model = MLP(**kwargs, seed=_NoDraws())  # every weight is overwritten; the global random is not touched
+    model: Module = cls(**kwargs, seed=_NoDraws())  # every weight is overwritten; the global random is not touched
     for alias, target in ties.items():
         holder, key = _slot(model, alias)
         holder_t, key_t = _slot(model, target)
@@ -328,7 +455,7 @@ def _slot(model: Module, name: str) -> tuple[Any, Any]:
     obj: Any = model
     parts = name.split(".")
     for n, part in enumerate(parts):
-        if isinstance(obj, Module) and not part.startswith("_") and part in vars(obj):
+        if _is_module(obj) and not part.startswith("_") and part in vars(obj):
             key: Any = part
             child = vars(obj)[part]
         elif type(obj) is list and part.isascii() and part.isdigit() and len(part) < 10 and int(part) < len(obj):
@@ -347,7 +474,7 @@ def _check_into(where: str, arch: dict[str, Any], ties: dict[str, str], into: Mo
     ``load_state_dict``)."""
     if arch["type"] != type(into).__name__:
         raise ValueError(f"{where}: the file holds a {arch['type']:.40}, not a {type(into).__name__}")
-    if type(into) is MLP:
+    if type(into) is MODEL_CLASSES.get("MLP"):
         _check_mlp(where, arch)
     own = into.config
     for key, value in own.items():
@@ -365,11 +492,9 @@ def _json_type(x: object) -> str:
     return "null" if x is None else names.get(type(x), type(x).__name__)
 
 
-def _mlp_save_problem(model: Module, names: list[str]) -> str | None:
-    """Why ``model.save`` would write a file that ``load`` rejects or rebuilds differently, or None;
-    ``names`` are the names of every path to a parameter."""
-    if not isinstance(model, MLP):
-        return None
+def _mlp_save_problem(model: Any, names: list[str]) -> str | None:
+    """Why saving the ``MLP`` ``model`` would write a file that ``load`` rejects or rebuilds
+    differently, or None; ``names`` are the names of every path to a parameter."""
     config = model.config
     nin, nouts = config["nin"], config["nouts"]
     expected = set(_mlp_names(nin, nouts))
@@ -397,4 +522,21 @@ def _mlp_save_problem(model: Module, names: list[str]) -> str | None:
     return None
 
 
-register_save_check(MLP, _mlp_save_problem)
+
+def parameter_ties(module: Module) -> dict[str, str]:
+    """``{other name: first name}`` for every parameter reached by more than one path: what a
+    file's ``"ties"`` holds.
+
+    Args:
+        module: the module.
+
+    Returns:
+        The later names of each shared parameter, mapped to its first name (``{}`` if none is shared).
+    """
+    first: dict[int, str] = {}
+    ties: dict[str, str] = {}
+    for name, p in module.named_parameters(remove_duplicate=False):
+        seen = first.setdefault(id(p), name)
+        if seen != name:
+            ties[name] = seen
+    return ties

@@ -20,12 +20,12 @@ from typing import Any
 
 from autograd import Value, dot
 from autograd.value import as_float
-from nn.activations import ACTIVATION_TABLE, ACTIVATIONS, LEAKY_RELU_SLOPE, Activation
-from nn.module import Module, describe
+from nn.activations import ACTIVATION_TABLE, ACTIVATIONS, INITS, LEAKY_RELU_SLOPE, Activation
+from nn.module import Module
+from nn.registry import register_model
+from nn.text import describe
 
 __all__ = ["ACTIVATIONS", "ACTIVATION_TABLE", "INITS", "LEAKY_RELU_SLOPE", "MLP", "Activation", "Layer", "Neuron"]
-
-INITS = ("micrograd", "he", "xavier")
 
 Number = int | float
 Rng = Any  # a random.Random, or the `random` module itself
@@ -168,6 +168,7 @@ class Layer(Module):
         return f"Layer({len(n0.w)} -> {len(self.neurons)}, {n0.activation}, {self.num_parameters()} parameters)"
 
 
+@register_model  # nn.load finds the class a file's "type": "MLP" names here
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
 

@@ -7,46 +7,22 @@ parameter reached twice (shared, or "tied") is listed once, under its first name
 ``state_dict()`` and ``load_state_dict()`` all use that one walk, as in PyTorch. A container
 that contains itself is walked once (no endless recursion).
 
-Limits: a saved model holds at most :data:`MAX_PARAMETERS` (10 million) parameters and its file
-at most :data:`MAX_FILE_BYTES` (1 GiB); ``save`` refuses more and ``nn.load`` refuses larger files
-before reading or building anything.
+``Module.save`` hands the module to the file format, ``nn.io``, which owns everything about
+model files: the writer, the reader, the checks both run and the limits (at most
+``nn.io.MAX_PARAMETERS``, 10 million, parameters and ``nn.io.MAX_FILE_BYTES``, 1 GiB, a file).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Callable
 from typing import Any
 
 from autograd import Value
 from autograd.value import as_float
-from nn.files import atomic_write
+from nn.text import describe
 
-FORMAT = "valuegrad-model"
-VERSION = 1
-MAX_PARAMETERS = 10_000_000
-"""The most parameters a model file may hold (``save`` refuses more, ``nn.load`` rejects more)."""
-MAX_FILE_BYTES = 1 << 30
-"""The largest model file ``nn.load`` reads (1 GiB, room for 10 million parameters)."""
-FILE_MODE = 0o600
-"""Model files are created readable and writable by their owner only."""
-
-__all__ = [
-    "FILE_MODE",
-    "FORMAT",
-    "MAX_FILE_BYTES",
-    "MAX_PARAMETERS",
-    "VERSION",
-    "Module",
-    "describe",
-    "parameter_ties",
-    "register_save_check",
-]
-
-SaveCheck = Callable[["Module", list[str]], "str | None"]
-_SAVE_CHECKS: dict[type, SaveCheck] = {}
+__all__ = ["Module"]
 
 
 class Module:
@@ -151,7 +127,8 @@ class Module:
         ``save`` refuses (and leaves the old file, if any, untouched) rather than write a file that
         ``load`` would reject or load differently: an ``MLP`` whose parameters no longer match its
         architecture (an extra attribute holding a Value, a layer added or replaced), more than
-        :data:`MAX_PARAMETERS` parameters, or weights that are not finite.
+        ``nn.io.MAX_PARAMETERS`` parameters, or weights that are not finite. The file's layout is
+        ``nn.io``'s: this method calls ``nn.io.write``.
 
         Raises:
             TypeError: ``metadata`` is not a dict or not JSON-serialisable, or a parameter's
@@ -160,117 +137,13 @@ class Module:
                 message says why), or ``metadata`` holds nan or infinity.
             OSError: the file cannot be written (e.g. the folder does not exist).
         """
-        if metadata is not None and not isinstance(metadata, dict):
-            raise TypeError(f"save() metadata must be a dict, got {type(metadata).__name__}")
-        state: dict[str, float] = {}
-        ties: dict[str, str] = {}
-        first: dict[int, str] = {}
-        everywhere = self.named_parameters(remove_duplicate=False)
-        for name, p in everywhere:
-            if name in state or name in ties:
-                raise ValueError(f"refusing to save: two parameters are both named {name!r}")
-            seen = first.get(id(p))
-            if seen is None:
-                first[id(p)] = name
-                data = p.data if type(p.data) is float else as_float(p.data)  # someone may have set an int
-                if data is None or isinstance(p.data, bool):
-                    raise TypeError(f"refusing to save: parameter {name!r} holds {type(p.data).__name__} "
-                                    f"{describe(p.data)}, not a number")
-                state[name] = data
-            else:
-                ties[name] = seen
-        if len(state) + len(ties) > MAX_PARAMETERS:
-            raise ValueError(f"refusing to save: {len(state) + len(ties)} parameters is more than a model file "
-                             f"may hold ({MAX_PARAMETERS})")
-        bad = [name for name, v in state.items() if not math.isfinite(v)]
-        if bad:
-            raise ValueError(
-                f"refusing to save: {len(bad)} weight(s) are not finite (first: {bad[0]!r} = {state[bad[0]]!r}); "
-                "the model has diverged, try a smaller learning rate"
-            )
-        check = _SAVE_CHECKS.get(type(self))
-        problem = check(self, [name for name, _ in everywhere]) if check is not None else None
-        if problem is not None:
-            raise ValueError(f"refusing to save the {type(self).__name__}: {problem}")
-        architecture = {"type": type(self).__name__, **self.config}
-        placeholder = f"state-{os.urandom(8).hex()}"  # the weights are encoded apart, by json's fast encoder
-        doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "architecture": architecture,
-                               "state_dict": placeholder}
-        if ties:
-            doc["ties"] = ties
-        if metadata is not None:
-            try:
-                json.dumps(metadata, allow_nan=False)
-            except (TypeError, ValueError, RecursionError) as e:
-                kind = TypeError if isinstance(e, TypeError) else ValueError
-                raise kind(f"save() metadata must be JSON data (dicts, lists, str, finite numbers, bool, None): "
-                           f"{e}") from None
-            doc["metadata"] = metadata
-        try:
-            text = json.dumps(doc, indent=1, allow_nan=False)
-        except (TypeError, ValueError) as e:  # metadata was checked: a custom module's config
-            raise TypeError(f"{type(self).__name__}.config must be JSON data: {e}") from None
-        # what json.dumps(doc, indent=1) writes, one weight a line, without its slow indenting encoder
-        weights = "{\n  " + json.dumps(state, separators=(",\n  ", ": "))[1:-1] + "\n }" if state else "{}"
-        text = text.replace(f'"{placeholder}"', weights, 1)
-        if len(text) > MAX_FILE_BYTES:
-            raise ValueError(f"refusing to save: the file would be {len(text)} bytes, more than a model file may "
-                             f"be ({MAX_FILE_BYTES})")
-        atomic_write(path, text, mode=FILE_MODE)
+        # Imported here, not at the top: the format loads on first use, so ``import nn`` stays quick.
+        from nn.io import write
+
+        write(self, path, metadata)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.num_parameters()} parameters)"
-
-
-def register_save_check(cls: type[Module], check: SaveCheck) -> None:
-    """Make ``save`` on instances of exactly ``cls`` call ``check(module, names)`` first, where
-    ``names`` are the dotted names of every path to a parameter (``named_parameters(remove_duplicate
-    =False)``): a string it returns is the reason to refuse (``nn.io`` registers ``MLP``'s: its
-    parameters must be the ones its ``config`` rebuilds)."""
-    _SAVE_CHECKS[cls] = check
-
-
-def parameter_ties(module: Module) -> dict[str, str]:
-    """``{other name: first name}`` for every parameter reached by more than one path."""
-    first: dict[int, str] = {}
-    ties: dict[str, str] = {}
-    for name, p in module.named_parameters(remove_duplicate=False):
-        seen = first.setdefault(id(p), name)
-        if seen != name:
-            ties[name] = seen
-    return ties
-
-
-def describe(x: object, width: int = 80) -> str:
-    """A short, safe ``repr`` of a value of unknown size for an error message: long strings and
-    containers are cut, huge integers are described by their size, nothing can raise."""
-    text = _brief(x, 3)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _brief(x: object, depth: int) -> str:
-    if x is None or isinstance(x, (bool, float)):
-        return repr(x)
-    if isinstance(x, int):
-        bits = x.bit_length()
-        return repr(x) if bits <= 256 else f"<an integer of {int(bits * math.log10(2)) + 1} digits>"
-    if isinstance(x, str):
-        return repr(x) if len(x) <= 60 else repr(x[:60])[:-1] + f"...' ({len(x)} characters)"
-    if isinstance(x, (list, tuple, dict)):
-        opening, closing = ("{", "}") if isinstance(x, dict) else ("(", ")") if isinstance(x, tuple) else ("[", "]")
-        if depth == 0 or not x:
-            return f"{opening}{'...' if x else ''}{closing}"
-        if isinstance(x, dict):
-            shown = [f"{_brief(k, 0)}: {_brief(v, depth - 1)}" for k, v in list(x.items())[:6]]
-        else:
-            shown = [_brief(v, depth - 1) for v in x[:6]]
-        more = f", ... ({len(x)} items)" if len(x) > 6 else ""
-        return f"{opening}{', '.join(shown)}{more}{closing}"
-    try:
-        text = repr(x)
-    except Exception:
-        return f"<{type(x).__name__}>"
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _walk(obj: Any, prefix: str, names: bool, out: list[Any], seen: set[int] | None, active: set[int]) -> None:

@@ -26,7 +26,8 @@ from typing import Any, ClassVar, NamedTuple
 
 from autograd import Value
 from autograd.value import as_float
-from nn.module import Module, describe
+from nn.module import Module
+from nn.text import describe
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "micrograd_lr"]
 

@@ -21,6 +21,8 @@ import json
 import math
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -32,7 +34,6 @@ from hypothesis import strategies as st
 
 import nn
 import nn.io
-import nn.module
 from autograd import Value
 from nn import MLP, Layer, Module
 from nn.io import load_metadata
@@ -144,31 +145,35 @@ def test_an_architecture_larger_than_the_file_is_refused_before_building(
 
 
 def test_the_parameter_limit_is_checked_by_load_and_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert nn.module.MAX_PARAMETERS == nn.io.MAX_PARAMETERS == 10_000_000  # the documented limit
+    assert nn.io.MAX_PARAMETERS == 10_000_000  # the documented limit
     path, _ = _saved(tmp_path)
     old = path.read_bytes()
-    monkeypatch.setattr(nn.io, "MAX_PARAMETERS", 20)
+    monkeypatch.setattr(nn.io, "MAX_PARAMETERS", 20)  # the one limit, read by the reader and the writer
     _refused(path, r"has 27 parameters, more than a model file may hold \(20\)")
-    monkeypatch.setattr(nn.module, "MAX_PARAMETERS", 20)
     with pytest.raises(ValueError, match=r"27 parameters is more than a model file may hold \(20\)"):
         _model().save(path)
     assert path.read_bytes() == old
 
 
-def test_a_file_larger_than_the_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_larger_than_the_limit_is_not_read_nor_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert nn.io.MAX_FILE_BYTES == 1 << 30  # the documented limit
     path, _ = _saved(tmp_path)
-    size = path.stat().st_size
-    monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", size - 1)
+    old = path.read_bytes()
+    size = len(old)
+    monkeypatch.setattr(nn.io, "MAX_FILE_BYTES", size - 1)  # the one limit, read by the reader and the writer
     _refused(path, rf"the file is {size} bytes, larger than a model file may be \({size - 1} bytes\)")
     with pytest.raises(ValueError, match="larger than a model file may be"):
         load_metadata(path)
-    assert nn.module.MAX_FILE_BYTES == 1 << 30
+    with pytest.raises(ValueError, match=rf"refusing to save: the file would be {size} bytes, more than a model "
+                                         rf"file may be \({size - 1}\)"):
+        _model().save(path)
+    assert path.read_bytes() == old
 
 
 def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     with open(path, "wb") as f:
-        f.truncate(nn.module.MAX_FILE_BYTES + 1)  # sparse: takes no disk space and no time
+        f.truncate(nn.io.MAX_FILE_BYTES + 1)  # sparse: takes no disk space and no time
     _refused(path, "larger than a model file may be")
 
 
@@ -339,7 +344,7 @@ def test_every_path_to_a_parameter_is_listed_on_request_and_a_cycle_is_walked_on
     assert [n for n, _ in model.named_parameters()] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1"]
     assert [n for n, _ in model.named_parameters(remove_duplicate=False)] == [
         "layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
-    assert nn.module.parameter_ties(model) == {"layers.0.neurons.0.b": "layers.0.neurons.0.w.1"}
+    assert nn.io.parameter_ties(model) == {"layers.0.neurons.0.b": "layers.0.neurons.0.w.1"}
 
 
 def test_save_refuses_an_extra_value_attribute_on_an_mlp_naming_it(tmp_path: Path) -> None:
@@ -354,6 +359,27 @@ def test_save_refuses_an_extra_value_attribute_on_an_mlp_naming_it(tmp_path: Pat
     del model.temperature  # type: ignore[attr-defined]
     model.save(path)  # fine again
     assert nn.load(path).state_dict() == model.state_dict()
+
+
+def test_save_checks_an_mlp_before_anything_has_loaded_the_file_format(tmp_path: Path) -> None:
+    """The checks live with the writer: they ran only once ``nn.io`` had been imported (which
+    registered them), so a fresh ``import nn`` then ``model.save`` wrote a file ``load`` rejects."""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "import nn\n"
+        "from autograd import Value\n"
+        "assert 'nn.io' not in sys.modules\n"
+        "model = nn.MLP(2, [3, 1], seed=0)\n"
+        "model.temperature = Value(1.0)\n"
+        "try:\n"
+        f"    model.save({str(tmp_path / 'model.json')!r})\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.startswith("refusing to save the MLP: its attribute 'temperature' holds parameters")
+    assert not (tmp_path / "model.json").exists()
 
 
 def test_save_refuses_an_mlp_whose_layers_no_longer_match_its_architecture(tmp_path: Path) -> None:

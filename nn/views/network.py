@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape, quoteattr
 from autograd import Value, no_grad
 from nn.files import atomic_write
 from nn.layers import MLP
-from nn.module import describe
+from nn.text import describe
 from nn.train import threshold_of
 
 __all__ = ["MAX_EDGES", "MODES", "STRIP_WIDTH", "NetworkPicture", "draw_network"]
