@@ -25,7 +25,7 @@ from nn.losses import (
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer
 from nn.train import History, predict_classes, threshold_of, train
-from nn.views import draw_network
+from nn.views import TrainingView, draw_network
 
 __all__ = [
     "MLP",
@@ -37,6 +37,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "TrainingView",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",
