@@ -440,7 +440,7 @@ def _evaluate(history: History, evaluator: _HeldOut, step: int, arrays: _ArraySt
 class _HeldOut:
     """A held-out set's loss (without the L2 term) and accuracy for the model's current parameters.
 
-    With NumPy, a vectorised replay of one sample's forward and backward (``BatchTape``, no
+    With NumPy, a vectorised replay of one sample's forward pass (``BatchTape.forward_values``, no
     regularizer) evaluates every row at once: the engine's numbers to about 1e-12 at a fraction
     of the cost. Without NumPy, or for a model the replay cannot follow, the engine builds graphs
     under ``no_grad``."""
@@ -474,7 +474,7 @@ class _HeldOut:
         np = self.np
         if values is None:
             values = np.array([p.data for p in self.params], dtype=np.float64)
-        value, _ = self.tape.run_values(self.matrix, values)
+        value = self.tape.forward_values(self.matrix, values)
         outputs = np.stack([np.asarray(w, dtype=np.float64) for w in self.tape.watched])
         classes = np.argmax(outputs, axis=0) if len(outputs) > 1 else outputs[0] > self.threshold
         return float(value), int(np.sum(classes == self.labels)) / len(self.y)

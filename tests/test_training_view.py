@@ -344,3 +344,53 @@ def test_save_html_writes_the_rendered_page(tmp_path: Any) -> None:
     train(model, X, y, steps=3, callbacks=[view])
     view.save_html(tmp_path / "run.html")
     assert (tmp_path / "run.html").read_text(encoding="utf-8") == page.render_page(view.payload())
+
+
+def test_batch_tape_forward_values_is_run_values_without_the_gradients() -> None:
+    np = pytest.importorskip("numpy")
+    from autograd.vectorized import BatchTape
+    from nn.losses import hinge_term
+
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    params = model.parameters()
+
+    def per_sample(v: list[Value]) -> tuple[Value, list[Value]]:
+        out = model(v[:2])
+        assert isinstance(out, Value)
+        return hinge_term(out, v[2]), [out]
+
+    tape = BatchTape(per_sample, params, example=[0.5, -0.5, 1.0], regularizer=lambda: 0.1 * params[0] * params[0])
+    rows = [[0.1, 0.2, 1.0], [-1.0, 0.5, -1.0], [0.3, -0.7, 1.0]]
+    values = np.array([p.data + 0.25 for p in params])
+    loss, _ = tape.run_values(rows, values)
+    watched = [w.copy() for w in tape.watched]
+    before = [p.grad for p in params]
+    assert tape.forward_values(rows, values) == loss
+    assert all((a == b).all() for a, b in zip(tape.watched, watched))
+    assert [p.grad for p in params] == before
+    with pytest.raises(ValueError, match="at least one sample"):
+        tape.forward_values(np.zeros((0, 3)), values)
+
+
+def test_a_shown_widget_gets_new_payloads_while_training_and_the_full_one_at_the_end() -> None:
+    class Widget:
+        def __init__(self) -> None:
+            self.sent: list[dict[str, Any]] = []
+
+        @property
+        def payload(self) -> dict[str, Any]:
+            return self.sent[-1]
+
+        @payload.setter
+        def payload(self, value: dict[str, Any]) -> None:
+            self.sent.append(value)
+
+    X, y = data.make_moons(8, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    view = TrainingView(model, X, y, every=1)
+    widget = Widget()
+    view._widgets.append(widget)  # what _repr_mimebundle_ does when anywidget runs
+    train(model, X, y, steps=4, callbacks=[view])
+    assert len(widget.sent) >= 2  # the first snapshot (nothing sent yet) and the end
+    assert widget.sent[0]["snapshots"]["n"] == 1 and widget.sent[0]["steppers"] == {}
+    assert widget.payload == view.payload() and widget.payload["snapshots"]["n"] == 4
