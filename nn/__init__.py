@@ -38,12 +38,13 @@ from nn.train import History, predict_classes, threshold_of, train
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
     from nn import data
     from nn.io import load, save
-    from nn.views import draw_network
+    from nn.views import TrainingView, draw_network
 
 # Public names whose modules are loaded on first access (PEP 562): building and training a model
 # by hand needs none of them, and they pull in file formats and compression.
 _LAZY = {
     "data": "nn.data",
+    "TrainingView": "nn.views",
     "draw_network": "nn.views",
     "load": "nn.io",
     "save": "nn.io",
@@ -59,6 +60,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "TrainingView",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",

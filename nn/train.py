@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import FrameType, TracebackType
 from typing import Any, NamedTuple, cast
 
@@ -34,10 +34,16 @@ from nn.losses import (
     signed,
 )
 from nn.optim import SGD, Adam, Optimizer, micrograd_lr
+from nn.text import describe
 
 __all__ = [
-    "LOSSES", "History", "Loss", "make_optimizer", "predict_classes", "record_replay", "threshold_of", "train",
+    "LOSSES", "HeldOut", "History", "Loss", "Run", "make_optimizer", "predict_classes", "record_replay",
+    "threshold_of", "train",
 ]
+
+HELD_OUT_POINTS = 100
+"""Without a callback that picks the steps, ``train(validation=...)`` evaluates the held-out set at
+about this many evenly spaced steps (and at the last one)."""
 
 
 class Loss(NamedTuple):
@@ -78,12 +84,14 @@ class History:
 
     # Written out rather than a dataclass: ``dataclasses`` imports ``inspect``, several
     # milliseconds of every ``import nn``. Same constructor, repr and equality as the dataclass.
-    _FIELDS = ("loss", "accuracy", "lr", "path", "fallback", "interrupted", "stopped")
+    _FIELDS = ("loss", "accuracy", "lr", "path", "fallback", "interrupted", "stopped", "val_steps", "val_loss",
+               "val_accuracy")
     __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as a dataclass
 
     def __init__(self, loss: list[float] | None = None, accuracy: list[float] | None = None,
                  lr: list[float] | None = None, path: str = "graph", fallback: str | None = None,
-                 interrupted: bool = False, stopped: bool = False) -> None:
+                 interrupted: bool = False, stopped: bool = False, val_steps: list[int] | None = None,
+                 val_loss: list[float] | None = None, val_accuracy: list[float] | None = None) -> None:
         self.loss: list[float] = [] if loss is None else loss
         self.accuracy: list[float] = [] if accuracy is None else accuracy
         self.lr: list[float] = [] if lr is None else lr
@@ -92,6 +100,13 @@ class History:
         """Why a compiled or vectorised run built graphs instead (the model reads its numbers in Python)."""
         self.interrupted = interrupted
         self.stopped = stopped
+        """True when ``on_step`` (or a callback's ``on_step``) returned True to end training early."""
+        self.val_steps: list[int] = [] if val_steps is None else val_steps
+        """With ``validation=``: the steps (counted from 1) after which the held-out set was evaluated."""
+        self.val_loss: list[float] = [] if val_loss is None else val_loss
+        """The held-out loss at each of ``val_steps``: the training loss without the L2 term."""
+        self.val_accuracy: list[float] = [] if val_accuracy is None else val_accuracy
+        """The held-out accuracy at each of ``val_steps``."""
 
     def __repr__(self) -> str:
         return f"History({', '.join(f'{k}={getattr(self, k)!r}' for k in self._FIELDS)})"
@@ -115,6 +130,44 @@ class History:
     def steps(self) -> int:
         """How many steps were completed."""
         return len(self.loss)
+
+
+class Run:
+    """What a callback's ``on_train_begin(run)`` is told about the run that starts, and where
+    ``train`` leaves the details of the steps a callback asks for (``wants_step``).
+
+    ``state``, ``grads`` and ``updates`` are flat, in ``keys`` order (``model.state_dict()``'s):
+    lists of floats, or float64 NumPy arrays on the vectorised path. They describe step ``step``
+    and are ``None`` at the other steps; before ``on_train_end`` they describe the last step."""
+
+    # A plain class (not a dataclass, which would import ``inspect`` with ``import nn``).
+    def __init__(self, model: MLP, loss: str, steps: int, l2: float, optimizer: Optimizer, path: str,
+                 keys: list[str] | None = None,
+                 validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None) -> None:
+        self.model = model
+        self.loss = loss
+        """The loss's name, as ``train(loss=...)``."""
+        self.steps = steps
+        """How many steps the run will take (fewer if it is stopped)."""
+        self.l2 = l2
+        self.optimizer = optimizer
+        self.path = path
+        """``'graph'``, ``'compiled'`` or ``'vectorized'``: how the steps run."""
+        self.keys: list[str] = [] if keys is None else keys
+        """``model.state_dict()``'s keys, the order of ``state``, ``grads`` and ``updates``."""
+        self.validation = validation
+        """The held-out set given to ``train(validation=...)``, or None."""
+        self.step: int | None = None
+        """The step (counted from 1) that ``state``, ``grads`` and ``updates`` describe."""
+        self.state: Any = None
+        """The parameters after step ``step``'s update."""
+        self.grads: Any = None
+        """The gradient of step ``step``'s loss (L2 term included): each parameter's ``.grad``."""
+        self.updates: Any = None
+        """What step ``step``'s optimizer update changed: ``state`` minus the parameters before it."""
+
+    def __repr__(self) -> str:
+        return f"Run(loss={self.loss!r}, steps={self.steps}, l2={self.l2!r}, path={self.path!r}, step={self.step})"
 
 
 def _outputs(model: MLP, x: Sequence[Any]) -> list[Value]:
@@ -199,6 +252,8 @@ def train(
     backend: str = "numpy",
     device: str | None = None,
     dtype: str | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+    callbacks: Sequence[Any] | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)``; micrograd's recipe by default.
 
@@ -233,6 +288,17 @@ def train(
             PyTorch sees no GPU is a ``ValueError``.
         dtype: with ``vectorized=True``, ``'float64'`` (``None``, the default: the other paths'
             losses to rounding) or ``'float32'``.
+        validation: a held-out set ``(X_val, y_val)``: its loss (without the L2 term) and accuracy
+            are evaluated after the steps a callback's ``wants_step`` picks, else at about
+            :data:`HELD_OUT_POINTS` evenly spaced steps, and always after the last one
+            (``history.val_steps``, ``val_loss``, ``val_accuracy``).
+        callbacks: objects with any of ``on_train_begin(run)`` (a :class:`Run`),
+            ``on_step(step, history, model)`` (after each step, counted from 1; returning True
+            ends training as ``on_step`` does), ``on_train_end(history, model)`` and
+            ``wants_step(step) -> bool``: asked before each step; for a step it wants, ``run.state``,
+            ``run.grads`` and ``run.updates`` hold that step's parameters, gradient and update when
+            ``on_step`` is called (the held-out set is evaluated there too). An
+            ``nn.TrainingView`` is one.
 
     Returns:
         The loss, accuracy and learning rate of every step; ``history.path`` says how the steps
@@ -259,6 +325,8 @@ def train(
     params = model.parameters()
     opt = optimizer if optimizer is not None else SGD(params, lr=micrograd_lr(steps))
     batches = _batches(random.Random(seed), n, batch_size, steps, epochs)
+    hooks = _callbacks(callbacks)
+    held_out = _validation(validation, loss, model)
     replay, fallback = (_replay(model, loss, rows, params, l2, vectorized, backend=backend, device=device,
                                 dtype=dtype) if (compiled or vectorized) else (None, None))
     history = History(path="graph" if replay is None else "vectorized" if vectorized else "compiled",
@@ -267,41 +335,179 @@ def train(
         warnings.warn(f"train(): {fallback}", RuntimeWarning, stacklevel=2)
     threshold = threshold_of(model)  # the step's accuracy counts classes as predict_classes does
     arrays = _ArraySteps.start(replay, opt, params, rows) if vectorized and replay is not None else None
+    run = Run(model, loss, steps, l2, opt, history.path, [name for name, _ in model.named_parameters()],
+              None if validation is None else (validation[0], validation[1]))
+    pickers = [cb for cb in hooks if callable(getattr(cb, "wants_step", None))]
+    step_hooks = [hook for hook in (getattr(cb, "on_step", None) for cb in hooks) if callable(hook)]
+    evaluator = HeldOut(model, loss, held_out[0], held_out[1], params) if held_out is not None else None
+    every = max(1, math.ceil(steps / HELD_OUT_POINTS))
+    for cb in hooks:
+        begin = getattr(cb, "on_train_begin", None)
+        if callable(begin):
+            begin(run)
+    before: Any = None
     with gc_relaxed(), _Interrupts() as interrupts:
         for k, idx in enumerate(batches):
+            step = k + 1
+            wanted = any(bool(cb.wants_step(step)) for cb in pickers)
             yb = y if idx is None else [y[i] for i in idx]
             lr = opt.current_lr()
             if arrays is not None:  # values and gradients stay arrays between replay and optimizer
+                before = arrays.values  # step_arrays returns new arrays: this one stays as it is
                 value = arrays.step(idx)
                 acc = arrays.accuracy(yb, threshold)
-                if _record(history, k, value, acc, lr, on_step):
-                    break
-                if interrupts.requested:
-                    history.interrupted = True
-                    break
-                continue
-            opt.zero_grad()
-            if replay is not None:
-                value = replay.run(rows.batch(idx))
-                outputs: list[list[float]] = [list(o) for o in zip(*replay.watched)]
             else:
-                Xb = rows.inputs(idx)
-                graphs = [_outputs(model, x) for x in Xb]
-                total = spec.batch(graphs, yb)
-                if l2:
-                    total = total + _l2_term(params, l2)
-                total.backward()
-                value = total.data
-                outputs = [[v.data for v in o] for o in graphs]
-            opt.step()
-            if _record(history, k, value, _accuracy(outputs, yb, threshold), lr, on_step):
+                opt.zero_grad()
+                if replay is not None:
+                    value = replay.run(rows.batch(idx))
+                    outputs: list[list[float]] = [list(o) for o in zip(*replay.watched)]
+                else:
+                    Xb = rows.inputs(idx)
+                    graphs = [_outputs(model, x) for x in Xb]
+                    total = spec.batch(graphs, yb)
+                    if l2:
+                        total = total + _l2_term(params, l2)
+                    total.backward()
+                    value = total.data
+                    outputs = [[v.data for v in o] for o in graphs]
+                if pickers:  # the last step's update must be known even when a stop ends the run early
+                    before = [p.data for p in params]
+                opt.step()
+                acc = _accuracy(outputs, yb, threshold)
+            stop = _record(history, k, value, acc, lr, on_step)
+            if wanted:
+                _details(run, step, params, arrays, before)
+            elif run.step is not None:
+                run.step = run.state = run.grads = run.updates = None
+            if evaluator is not None and (wanted if pickers else step % every == 0):
+                _evaluate(history, evaluator, step, arrays)
+            for hook in step_hooks:
+                if hook(step, history, model) is True:
+                    history.stopped = stop = True
+            if stop:
                 break
             if interrupts.requested:
                 history.interrupted = True
                 break
     if arrays is not None:
         arrays.finish()
+    if history.steps:
+        last = history.steps
+        if run.step != last and pickers:
+            _details(run, last, params, arrays, before)
+        if evaluator is not None and (not history.val_steps or history.val_steps[-1] != last):
+            _evaluate(history, evaluator, last, arrays)
+    for cb in hooks:
+        end = getattr(cb, "on_train_end", None)
+        if callable(end):
+            end(history, model)
     return history
+
+
+_HOOKS = ("on_train_begin", "on_step", "on_train_end", "wants_step")
+
+
+def _callbacks(callbacks: Any) -> list[Any]:
+    """The callbacks as a list, each checked to have at least one hook."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (str, bytes, Mapping)) or not isinstance(callbacks, Sequence):
+        raise TypeError(f"train() callbacks must be a list of callback objects (e.g. [nn.TrainingView(...)]), "
+                        f"got {type(callbacks).__name__}")
+    for i, cb in enumerate(callbacks):
+        if not any(callable(getattr(cb, name, None)) for name in _HOOKS):
+            raise TypeError(f"train() callbacks[{i}] is a {type(cb).__name__} with none of the methods "
+                            f"{', '.join(_HOOKS)}; a callback needs at least one")
+    return list(callbacks)
+
+
+def _validation(validation: Any, loss: str, model: MLP) -> tuple[list[list[float]], list[int]] | None:
+    """``validation=(X_val, y_val)`` checked as training data is: equal lengths, the model's width, valid labels."""
+    if validation is None:
+        return None
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        raise TypeError(f"train() validation must be a pair (X_val, y_val), got {describe(validation)}")
+    Xv, yv = validation
+    if isinstance(Xv, (str, bytes)) or not isinstance(Xv, Sequence) or not isinstance(yv, Sequence) \
+            or len(Xv) != len(yv) or not Xv:
+        sizes = [len(v) if isinstance(v, Sequence) else type(v).__name__ for v in (Xv, yv)]
+        raise ValueError(f"train() validation X_val and y_val must be non-empty and of equal length, "
+                         f"got {sizes[0]} and {sizes[1]}")
+    nin = model.config["nin"]
+    rows: list[list[float]] = []
+    for i, x in enumerate(Xv):
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence) or len(x) != nin:
+            raise ValueError(f"train() validation X_val[{i}] must be a list of {nin} numbers (the model's inputs), "
+                             f"got {describe(x)}")
+        rows.append([float(v) for v in x])
+    try:
+        _check_labels(yv, loss, model)
+    except ValueError as e:
+        raise ValueError(str(e).replace("train() labels", "train() validation labels").replace("y[", "y_val[")) \
+            from None
+    return rows, list(yv)
+
+
+def _details(run: Run, step: int, params: list[Value], arrays: _ArraySteps | None, before: Any) -> None:
+    """Put step ``step``'s parameters, gradient and update in ``run`` (flat, in ``run.keys`` order)."""
+    run.step = step
+    if arrays is not None:
+        run.state, run.grads = arrays.values.copy(), arrays.grads.copy()
+        run.updates = run.state - before
+    else:
+        run.state = [p.data for p in params]
+        run.grads = [p.grad for p in params]
+        run.updates = [a - b for a, b in zip(run.state, before)]
+
+
+def _evaluate(history: History, evaluator: HeldOut, step: int, arrays: _ArraySteps | None) -> None:
+    loss, acc = evaluator(arrays.values if arrays is not None else None)
+    history.val_steps.append(step)
+    history.val_loss.append(loss)
+    history.val_accuracy.append(acc)
+
+
+class HeldOut:
+    """A held-out set's loss (without the L2 term) and accuracy for the model's current parameters.
+
+    With NumPy, a vectorised replay of one sample's forward pass (``BatchTape.forward_values``, no
+    regularizer) evaluates every row at once: the engine's numbers to about 1e-12 at a fraction
+    of the cost. Without NumPy, or for a model the replay cannot follow, the engine builds graphs
+    under ``no_grad``."""
+
+    def __init__(self, model: MLP, loss: str, X: list[list[float]], y: list[int], params: list[Value]) -> None:
+        self.model, self.loss, self.X, self.y, self.params = model, loss, X, y, params
+        self.threshold = threshold_of(model)
+        spec = LOSSES[loss]
+        self.rows = [[*x, spec.target(t)] for x, t in zip(X, y)]
+        self.tape: Any = None
+        self.np: Any = None
+        try:
+            import numpy as np
+        except ImportError:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tape, _ = _replay(model, loss, _Rows(X, y, spec.target), params, 0.0, True)
+        if tape is not None:
+            self.tape, self.np = tape, np
+            self.matrix = np.array(self.rows, dtype=np.float64)
+            self.labels = np.asarray(y)
+
+    def __call__(self, values: Any = None) -> tuple[float, float]:
+        """The loss and accuracy; ``values``: the parameters as an array (default: the model's)."""
+        if self.tape is None:
+            with no_grad():
+                graphs = [_outputs(self.model, x) for x in self.X]
+                value = LOSSES[self.loss].batch(graphs, self.y).data
+            return value, _accuracy([[v.data for v in o] for o in graphs], self.y, self.threshold)
+        np = self.np
+        if values is None:
+            values = np.array([p.data for p in self.params], dtype=np.float64)
+        value = self.tape.forward_values(self.matrix, values)
+        outputs = np.stack([np.asarray(w, dtype=np.float64) for w in self.tape.watched])
+        classes = np.argmax(outputs, axis=0) if len(outputs) > 1 else outputs[0] > self.threshold
+        return float(value), int(np.sum(classes == self.labels)) / len(self.y)
 
 
 def _check_labels(y: Sequence[int], loss: str, model: MLP) -> None:

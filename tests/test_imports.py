@@ -165,7 +165,7 @@ def test_a_primitive_is_still_read_only_with_its_defaults() -> None:
 def test_history_keeps_the_dataclass_constructor_repr_and_equality() -> None:
     h = nn.History(loss=[1.0], path="compiled")
     assert repr(h) == ("History(loss=[1.0], accuracy=[], lr=[], path='compiled', fallback=None, interrupted=False, "
-                       "stopped=False)")
+                       "stopped=False, val_steps=[], val_loss=[], val_accuracy=[])")
     assert h == nn.History([1.0], [], [], "compiled") and h != nn.History([1.0]) and h != "History"
     assert nn.History().loss is not nn.History().loss  # a fresh list each
     with pytest.raises(TypeError, match="unhashable"):

@@ -393,6 +393,28 @@ class BatchTape(SampleRecording):
                 totals += xp.asarray(extra_grads)
         return loss, np.asarray(xp.to_numpy(totals), dtype=np.float64)
 
+    def forward_values(self, batch: Sequence[Sequence[float]] | Any, values: Sequence[float] | Any) -> float:
+        """The forward half of :meth:`run_values`: the mean loss (plus the regularizer) on given
+        parameter values, with ``self.watched`` set, and no gradients (evaluating a held-out set
+        costs a forward pass, not a step)."""
+        xp, np = self.xp, self.np
+        X = _as_matrix(np, batch, self.n_inputs)
+        if self.verified:
+            self._ops.check(self.program)
+        else:
+            self.verify_once(X.tolist())
+        if X.shape[0] == 0:
+            raise ValueError("BatchTape.forward_values needs at least one sample")
+        data = _as_vector(np, values, len(self.params))
+        with xp.errstate():
+            replay = _Replay(self, X, data)
+            replay.forward()
+            loss = replay.loss()
+            self.watched = replay.watched()
+        if self.regularizer is not None:
+            loss += self.regularizer.compile()(data.tolist(), 1.0)[0]
+        return float(loss)
+
     def describe(self) -> str:
         """The replay plan, one line per step of the forward pass (backward runs it in reverse)::
 

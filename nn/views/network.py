@@ -69,7 +69,9 @@ _QUANTITY = {"weights": ("weight", "w"), "grads": ("gradient", "dL/dw"), "update
 
 
 @dataclass
-class _Image:
+class Image:
+    """An RGB picture held as raw bytes, to be written as a PNG (:func:`png_data_uri`)."""
+
     width: int
     height: int
     rgb: bytes  # rows top to bottom, 3 bytes a pixel
@@ -87,7 +89,7 @@ class _Node:
     title: str
     activation: float | None = None
     text: str = ""  # shown inside
-    heat: _Image | None = None
+    heat: Image | None = None
 
 
 @dataclass
@@ -112,8 +114,8 @@ class _Matrix:
     y: float
     w: float
     h: float
-    weights: _Image
-    bias: _Image
+    weights: Image
+    bias: Image
     bias_x: float
     title: str
 
@@ -152,7 +154,7 @@ class _Panel:
     x: float
     y: float
     size: float
-    image: _Image
+    image: Image
     points: list[_Point]
     sample: tuple[float, float] | None
 
@@ -264,7 +266,7 @@ def _snapshot_part(snapshot: Any, name: str, keys: set[str]) -> Mapping[str, Any
     return part
 
 
-def _working_model(model: MLP, state: Mapping[str, Any]) -> MLP:
+def model_with_state(model: MLP, state: Mapping[str, Any]) -> MLP:
     """A new MLP with ``model``'s architecture and ``state``'s weights (the user's model is untouched)."""
     copy = MLP(**model.config, seed=random.Random(0))
     copy.load_state_dict(dict(state))
@@ -295,7 +297,7 @@ def _number(part: Mapping[str, Any], key: str) -> float | None:
     return float(v)
 
 
-def _activations(model: MLP, x: Sequence[float]) -> list[list[float]]:
+def layer_activations(model: MLP, x: Sequence[float]) -> list[list[float]]:
     """Every column's values for input ``x``: the inputs, then each layer's outputs (engine, no graph)."""
     out = [list(x)]
     h: list[Any] = list(x)
@@ -332,7 +334,7 @@ _LUT_POS = [bytes(mix(POSITIVE, k / (COLOUR_LEVELS - 1))) for k in range(COLOUR_
 _LUT_NEG = [bytes(mix(NEGATIVE, k / (COLOUR_LEVELS - 1))) for k in range(COLOUR_LEVELS)]
 
 
-def _signed_image(rows: Sequence[Sequence[float]], scale: float) -> _Image:
+def signed_image(rows: Sequence[Sequence[float]], scale: float) -> Image:
     """A diverging heatmap of ``rows`` (top row first); a lookup table keeps 200,000 cells fast."""
     top = COLOUR_LEVELS - 1
     k = top / scale if scale > 0 else 0.0
@@ -340,10 +342,10 @@ def _signed_image(rows: Sequence[Sequence[float]], scale: float) -> _Image:
     parts: list[bytes] = []
     for row in rows:
         parts.extend(pos[min(top, int(v * k + 0.5))] if v >= 0 else neg[min(top, int(-v * k + 0.5))] for v in row)
-    return _Image(len(rows[0]), len(rows), b"".join(parts))
+    return Image(len(rows[0]), len(rows), b"".join(parts))
 
 
-def _png_bytes(image: _Image) -> bytes:
+def _png_bytes(image: Image) -> bytes:
     """``image`` as a PNG file (8-bit RGB, no filter), written with zlib and struct."""
     stride = image.width * 3
     raw = b"".join(b"\x00" + image.rgb[r * stride:(r + 1) * stride] for r in range(image.height))
@@ -355,7 +357,8 @@ def _png_bytes(image: _Image) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def _data_uri(image: _Image) -> str:
+def png_data_uri(image: Image) -> str:
+    """``image`` as a ``data:image/png;base64,...`` URI (a PNG written here, no imaging library)."""
     return "data:image/png;base64," + base64.b64encode(_png_bytes(image)).decode("ascii")
 
 
@@ -447,7 +450,7 @@ def draw_network(
             raise ValueError("draw_network() snapshot.state is None; the snapshot must hold the model's weights")
         grads_part = _snapshot_part(snapshot, "grads", keys)
         updates_part = _snapshot_part(snapshot, "updates", keys)
-        work = _working_model(model, state)
+        work = model_with_state(model, state)
         grads = _per_layer(model, grads_part)
         updates = _per_layer(model, updates_part)
         if mode == "updates" and updates_part is None:
@@ -478,7 +481,7 @@ def draw_network(
             raise ValueError(f"draw_network() y must be a list of {len(points)} labels, one per point of X")
     labels = [_class_of(v, n_out, i) for i, v in enumerate(y)] if y is not None else None
 
-    acts = _activations(work, x_sample) if x_sample is not None else None
+    acts = layer_activations(work, x_sample) if x_sample is not None else None
     chosen = {"weights": weights, "grads": grads, "updates": updates}[mode]
     assert chosen is not None  # checked above
     return NetworkPicture(_lay_out(
@@ -549,7 +552,7 @@ def _lay_out(
     two_d = widths[0] == 2
     strip = [n > STRIP_WIDTH for n in widths]
     heat = [two_d and not s for s in strip]
-    extent = _extent(points, acts)
+    extent = plane_extent(points, acts)
     heats = _neuron_heatmaps(model, widths, extent) if two_d else None
 
     def pitch(c: int) -> float:
@@ -715,8 +718,8 @@ def _add_matrix(
     bias_w = 8.0
     w = x_right - x_left - bias_w - 6.0
     filled = [[0.0 if v is None else v for v in row] for row in rows]
-    weights = _signed_image([r[:-1] for r in filled], scale)
-    bias = _signed_image([r[-1:] for r in filled], scale)
+    weights = signed_image([r[:-1] for r in filled], scale)
+    bias = signed_image([r[-1:] for r in filled], scale)
     bias_x = x_right - bias_w
     n_in = len(rows[0]) - 1
     layout.matrices.append(_Matrix(c, x_left, top, w, h, weights, bias, bias_x,
@@ -757,7 +760,9 @@ def _legend(layout: _Layout, top: float, quantity: str, symbol: str, scale: floa
 # Two-input models: each neuron's output over the plane, and the decision boundary.
 
 
-def _extent(points: list[list[float]] | None, acts: list[list[float]] | None) -> tuple[float, float, float, float]:
+def plane_extent(points: list[list[float]] | None, acts: list[list[float]] | None) -> tuple[float, float, float, float]:
+    """The part of the input plane a 2-input model's heatmaps show: around the points (and the
+    sample's inputs), ``[-1, 1]`` on each axis without them."""
     xs: list[float] = []
     ys: list[float] = []
     for p in points or []:
@@ -778,25 +783,25 @@ def _extent(points: list[list[float]] | None, acts: list[list[float]] | None) ->
     return (x0, x1, y0, y1)
 
 
-def _grid(extent: tuple[float, float, float, float], n: int) -> list[list[float]]:
+def plane_grid(extent: tuple[float, float, float, float], n: int) -> list[list[float]]:
     """The centres of an n x n grid, row by row from the top (largest second coordinate)."""
     x0, x1, y0, y1 = extent
     return [[x0 + (x1 - x0) * (j + 0.5) / n, y1 - (y1 - y0) * (r + 0.5) / n] for r in range(n) for j in range(n)]
 
 
-def _neuron_heatmaps(model: MLP, widths: list[int], extent: tuple[float, float, float, float]) -> list[list[_Image]]:
+def _neuron_heatmaps(model: MLP, widths: list[int], extent: tuple[float, float, float, float]) -> list[list[Image]]:
     """For every neuron, its output at each point of a GRID x GRID grid, as a small image."""
     per: list[list[list[float]]] = [[[] for _ in range(w)] for w in widths]
-    for point in _grid(extent, GRID):
-        for c, values in enumerate(_activations(model, point)):
+    for point in plane_grid(extent, GRID):
+        for c, values in enumerate(layer_activations(model, point)):
             for i, v in enumerate(values):
                 per[c][i].append(v)
-    out: list[list[_Image]] = []
+    out: list[list[Image]] = []
     for column in per:
         images = []
         for values in column:
             scale = max(abs(v) for v in values)
-            images.append(_signed_image([values[r * GRID:(r + 1) * GRID] for r in range(GRID)], scale))
+            images.append(signed_image([values[r * GRID:(r + 1) * GRID] for r in range(GRID)], scale))
         out.append(images)
     return out
 
@@ -809,7 +814,7 @@ def _output_panel(model: MLP, extent: tuple[float, float, float, float], points:
     sigmoid = model.config["output_activation"] == "sigmoid"
     pixels: list[bytes] = []
     with no_grad():
-        for point in _grid(extent, PANEL_GRID):
+        for point in plane_grid(extent, PANEL_GRID):
             out = model(point)
             if isinstance(out, Value):
                 s = out.data
@@ -819,7 +824,7 @@ def _output_panel(model: MLP, extent: tuple[float, float, float, float], points:
                 scores = [v.data for v in out]
                 k = max(range(n_out), key=scores.__getitem__)
                 pixels.append(bytes(mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
-    image = _Image(PANEL_GRID, PANEL_GRID, b"".join(pixels))
+    image = Image(PANEL_GRID, PANEL_GRID, b"".join(pixels))
     x0, x1, y0, y1 = extent
 
     def at(p: Sequence[float]) -> tuple[float, float]:
@@ -874,9 +879,9 @@ def _render_svg(layout: _Layout) -> str:
     for m in layout.matrices:
         out.append(f'<g data-matrix="{m.column}"><title>{escape(m.title)}</title>'
                    f'<image x="{_num(m.x)}" y="{_num(m.y)}" width="{_num(m.w)}" height="{_num(m.h)}" '
-                   f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{_data_uri(m.weights)}"/>'
+                   f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{png_data_uri(m.weights)}"/>'
                    f'<image x="{_num(m.bias_x)}" y="{_num(m.y)}" width="8" height="{_num(m.h)}" '
-                   f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{_data_uri(m.bias)}"/>'
+                   f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{png_data_uri(m.bias)}"/>'
                    f'<rect x="{_num(m.x)}" y="{_num(m.y)}" width="{_num(m.w)}" height="{_num(m.h)}" fill="none" '
                    'stroke="#999999" stroke-width="0.5"/></g>')
     for ln in layout.lines:
@@ -896,7 +901,7 @@ def _render_svg(layout: _Layout) -> str:
         elif n.shape == "square" and n.heat is not None:
             side = _num(2 * n.half_w)
             out.append(f'<image x="{_num(n.x - n.half_w)}" y="{_num(n.y - n.half_h)}" width="{side}" height="{side}" '
-                       f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{_data_uri(n.heat)}"/>'
+                       f'preserveAspectRatio="none" style="image-rendering:pixelated" href="{png_data_uri(n.heat)}"/>'
                        f'<rect x="{_num(n.x - n.half_w)}" y="{_num(n.y - n.half_h)}" width="{side}" height="{side}" '
                        f'fill="none" stroke="{fill if n.activation is not None else INK}" '
                        f'stroke-width="{3 if n.activation is not None else 1}"/>')
@@ -912,7 +917,7 @@ def _render_svg(layout: _Layout) -> str:
     if layout.panel is not None:
         p = layout.panel
         out.append(f'<g data-panel="output"><image x="{_num(p.x)}" y="{_num(p.y)}" width="{_num(p.size)}" '
-                   f'height="{_num(p.size)}" preserveAspectRatio="none" href="{_data_uri(p.image)}"/>'
+                   f'height="{_num(p.size)}" preserveAspectRatio="none" href="{png_data_uri(p.image)}"/>'
                    f'<rect x="{_num(p.x)}" y="{_num(p.y)}" width="{_num(p.size)}" height="{_num(p.size)}" '
                    'fill="none" stroke="#999999"/>')
         for i, pt in enumerate(p.points):
@@ -961,7 +966,7 @@ def _render_png(layout: _Layout) -> bytes:
     def rgb(c: RGB, alpha: float = 1.0) -> tuple[float, float, float, float]:
         return (c[0] / 255, c[1] / 255, c[2] / 255, alpha)
 
-    def array(image: _Image) -> Any:
+    def array(image: Image) -> Any:
         return np.frombuffer(image.rgb, dtype=np.uint8).reshape(image.height, image.width, 3)
 
     if layout.edges:

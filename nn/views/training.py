@@ -1,0 +1,639 @@
+"""A training run, recorded: :class:`TrainingView` keeps snapshots of a model as ``nn.train`` runs.
+
+``view = TrainingView(model, X, y)`` is a callback: ``nn.train(model, X, y, callbacks=[view])``
+drives it. It keeps about :data:`TARGET_SNAPSHOTS` snapshots of the run (every ``every`` steps and
+the last one), each with the step's weights, gradient and update, its loss and accuracy and the
+held-out figures; :meth:`TrainingView.neuron_stepper` opens one neuron of one snapshot as a
+backprop :class:`~autograd.show.stepper.Stepper`; :meth:`TrainingView.payload` is everything the
+training page shows (``nn.views.page``), and :meth:`TrainingView.save_html` writes that page.
+
+Recording is cheap: a snapshot is three flat arrays of floats and five numbers. The pictures of a
+snapshot (its neurons' heatmaps and its panel) are drawn the first time a payload needs them and
+kept, never drawn twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import importlib
+import math
+import numbers
+import os
+import sys
+import time
+from array import array
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from autograd import Value
+from autograd.show.stepper import Stepper
+from nn.files import atomic_write
+from nn.layers import MLP
+from nn.text import describe
+from nn.train import History, Run, threshold_of
+from nn.views import network as _net
+
+__all__ = ["MAX_SNAPSHOTS", "PAYLOAD_VERSION", "TARGET_SNAPSHOTS", "Snapshot", "TrainingView", "unpack_page"]
+
+TARGET_SNAPSHOTS = 100
+"""Without ``every=``, a view keeps about this many snapshots of a run (``every`` = steps / 100)."""
+MAX_SNAPSHOTS = 200
+"""A view never holds more: past it, ``every`` doubles and every other snapshot is dropped."""
+PAYLOAD_VERSION = 1
+LIVE_SECONDS = 0.2
+"""A shown widget gets a new payload at most this often while training (and always at the end)."""
+CELL = 12
+"""Pixels per cell of the confusion-matrix panel (models with other than two inputs)."""
+
+
+class Snapshot:
+    """The model after one training step, as a :class:`TrainingView` recorded it.
+
+    ``state``, ``grads`` and ``updates`` are dicts keyed like ``model.state_dict()`` (made on each
+    access from flat float64 arrays, the form they are kept in).
+    """
+
+    __slots__ = ("_flat", "_keys", "_pictures", "accuracy", "loss", "step", "val_accuracy", "val_loss")
+
+    def __init__(self, step: int, loss: float, accuracy: float, val_loss: float | None, val_accuracy: float | None,
+                 keys: list[str], state: array[float], grads: array[float], updates: array[float]) -> None:
+        self.step: int = step
+        """The training step (counted from 1) after whose update the snapshot was taken."""
+        self.loss: float = loss
+        """That step's training loss (the L2 term included), as ``history.loss``."""
+        self.accuracy: float = accuracy
+        """That step's training accuracy on its batch, as ``history.accuracy``."""
+        self.val_loss: float | None = val_loss
+        """The loss without the L2 term on the view's held-out set with these weights; None without one."""
+        self.val_accuracy: float | None = val_accuracy
+        """The accuracy on the held-out set; None without one."""
+        self._keys = keys
+        self._flat = (state, grads, updates)
+        self._pictures: tuple[dict[str, str], str | None] | None = None
+
+    @property
+    def state(self) -> dict[str, float]:
+        """The model's ``state_dict()`` after the step's update."""
+        return dict(zip(self._keys, self._flat[0]))
+
+    @property
+    def grads(self) -> dict[str, float]:
+        """The gradient of the step's loss (L2 term included): each parameter's ``.grad``."""
+        return dict(zip(self._keys, self._flat[1]))
+
+    @property
+    def updates(self) -> dict[str, float]:
+        """What the step's optimizer update changed: ``state`` minus the weights before it."""
+        return dict(zip(self._keys, self._flat[2]))
+
+    def __repr__(self) -> str:
+        held = f", val_loss {self.val_loss:.4g}" if self.val_loss is not None else ""
+        return f"<Snapshot of step {self.step}: loss {self.loss:.4g}, accuracy {self.accuracy:.3g}{held}>"
+
+
+def _floats(values: Any) -> array[float]:
+    """Flat float64 storage for a list of floats or a NumPy array (no round trip through Python floats)."""
+    if hasattr(values, "tobytes"):
+        out = array("d")
+        out.frombytes(values.astype("float64", copy=False).tobytes())
+        return out
+    return array("d", values)
+
+
+def _rows(what: str, X: Any, width: int) -> list[list[float]]:
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise TypeError(f"TrainingView() {what} must be a list of rows of {width} numbers, got {type(X).__name__}")
+    rows: list[list[float]] = []
+    for i, row in enumerate(X):
+        if isinstance(row, (str, bytes, Mapping)) or not isinstance(row, Sequence) or len(row) != width:
+            raise ValueError(f"TrainingView() {what}[{i}] must be a list of {width} numbers (the model's inputs), "
+                             f"got {describe(row)}")
+        out = []
+        for v in row:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise ValueError(f"TrainingView() {what}[{i}] must hold numbers, got {describe(v)}")
+            out.append(float(v))
+        rows.append(out)
+    return rows
+
+
+def _labels(what: str, y: Any, n: int) -> list[int]:
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence) or len(y) != n:
+        raise ValueError(f"TrainingView() {what} must be a list of {n} class labels, one per row")
+    for i, t in enumerate(y):
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+            raise ValueError(f"TrainingView() {what}[{i}] must be a class index (0, 1, ...), got {describe(t)}")
+    return [int(t) for t in y]
+
+
+class TrainingView:
+    """Snapshots of a model while ``nn.train`` trains it, and the page that shows them.
+
+    Pass it to ``nn.train(..., callbacks=[view])``. It records a snapshot after steps ``every``,
+    ``2·every``, ... and after the last step (steps are counted from 1). Without ``every`` it is
+    chosen from the run's length for about :data:`TARGET_SNAPSHOTS` snapshots; a view never holds
+    more than :data:`MAX_SNAPSHOTS`: past that, ``every`` doubles and every other snapshot is
+    dropped, so the snapshots stay evenly spaced and memory stays bounded. Each ``nn.train`` run
+    it drives starts a new recording.
+
+    Args:
+        model: the ``nn.MLP`` being trained (the one passed to ``nn.train``).
+        X: the training inputs (``neuron_stepper``'s samples and the pictures' points).
+        y: their class labels.
+        validation: a held-out set ``(X_val, y_val)`` evaluated at every snapshot (loss without
+            the L2 term, accuracy); without it the run's ``validation=`` is used, if any.
+        every: record every this many steps (a positive int; default: from the run's length).
+
+    Attributes:
+        snapshots: the :class:`Snapshot` list, oldest first; the last step of a run is always one.
+
+    Example:
+        >>> from nn import MLP, data, train
+        >>> X, y = data.make_moons(20, seed=0)
+        >>> model = MLP(2, [4, 1], seed=0)
+        >>> view = TrainingView(model, X, y, every=5)
+        >>> history = train(model, X, y, steps=12, callbacks=[view])
+        >>> [s.step for s in view.snapshots]
+        [5, 10, 12]
+    """
+
+    def __init__(self, model: MLP, X: Sequence[Sequence[float]], y: Sequence[int],
+                 validation: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+                 every: int | None = None) -> None:
+        if not isinstance(model, MLP):
+            raise TypeError(f"TrainingView() needs an nn.MLP, got {type(model).__name__}")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"TrainingView() every must be a positive int or None, got {describe(every)}")
+        nin = model.config["nin"]
+        self.model = model
+        self.X = _rows("X", X, nin)
+        if not self.X:
+            raise ValueError("TrainingView() X must hold at least one row")
+        self.y = _labels("y", y, len(self.X))
+        self.validation: tuple[list[list[float]], list[int]] | None = None
+        if validation is not None:
+            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                raise TypeError(f"TrainingView() validation must be a pair (X_val, y_val), got {describe(validation)}")
+            Xv = _rows("validation X_val", validation[0], nin)
+            if not Xv:
+                raise ValueError("TrainingView() validation X_val must hold at least one row")
+            self.validation = (Xv, _labels("validation y_val", validation[1], len(Xv)))
+        self.every = every
+        self.snapshots: list[Snapshot] = []
+        self.keys: list[str] = list(model.state_dict())
+        self._every = every or 1
+        self._run: Run | None = None
+        self._history: History | None = None
+        self._held_out: Any = None
+        self._params: list[Value] = model.parameters()
+        self._widgets: list[Any] = []
+        self._pushed = 0.0
+        self._steppers: tuple[int, dict[str, str]] | None = None
+
+    def __repr__(self) -> str:
+        last = f", last step {self.snapshots[-1].step}" if self.snapshots else ""
+        return f"<TrainingView of {self._title()}: {len(self.snapshots)} snapshots{last}>"
+
+    # --- the callback -----------------------------------------------------------------------
+
+    def on_train_begin(self, run: Run) -> None:
+        """Start a new recording for ``run`` (called by ``nn.train``)."""
+        if run.model is not self.model:
+            raise ValueError("TrainingView: nn.train() is training another model than the one this view was made "
+                             "for; make a view of the model you train")
+        self._run = run
+        self._history = None
+        self.snapshots = []
+        self._steppers = None
+        self._every = self.every or max(1, math.ceil(run.steps / TARGET_SNAPSHOTS))
+        self._params = self.model.parameters()
+        self.keys = list(run.keys)
+        self._held_out = None
+        if self.validation is not None:
+            from nn.train import HeldOut
+
+            self._held_out = HeldOut(self.model, run.loss, self.validation[0], self.validation[1], self._params)
+
+    def wants_step(self, step: int) -> bool:
+        """True for the steps this view records (``nn.train`` then hands it their details)."""
+        return step % self._every == 0 or (self._run is not None and step == self._run.steps)
+
+    def on_step(self, step: int, history: History, model: MLP) -> None:
+        """Record a snapshot if ``step`` is one this view wants (called by ``nn.train``)."""
+        self._history = history
+        run = self._run
+        if run is None or run.step != step:
+            return
+        self._take(run, history)
+        if len(self.snapshots) > MAX_SNAPSHOTS:
+            self._every *= 2
+            self.snapshots = [s for s in self.snapshots if s.step % self._every == 0]
+        if self._widgets and time.monotonic() - self._pushed >= LIVE_SECONDS:
+            self._push(steppers=False)
+
+    def on_train_end(self, history: History, model: MLP) -> None:
+        """Make sure the last step is a snapshot and update any shown widget (called by ``nn.train``)."""
+        self._history = history
+        run = self._run
+        if run is not None and run.step == history.steps and history.steps and (
+                not self.snapshots or self.snapshots[-1].step != history.steps):
+            self._take(run, history)
+        if self._widgets:
+            self._push(steppers=True)
+
+    def _take(self, run: Run, history: History) -> None:
+        step = run.step
+        assert step is not None
+        val_loss: float | None = None
+        val_acc: float | None = None
+        if self._held_out is not None:
+            val_loss, val_acc = self._held_out(run.state if hasattr(run.state, "tobytes") else None)
+        elif history.val_steps and history.val_steps[-1] == step:
+            val_loss, val_acc = history.val_loss[-1], history.val_accuracy[-1]
+        self.snapshots.append(Snapshot(step, history.loss[step - 1], history.accuracy[step - 1], val_loss, val_acc,
+                                       self.keys, _floats(run.state), _floats(run.grads), _floats(run.updates)))
+
+    # --- one neuron as a graph ----------------------------------------------------------------
+
+    def _snapshot(self, snapshot: int) -> Snapshot:
+        if isinstance(snapshot, bool) or not isinstance(snapshot, int):
+            raise TypeError(f"snapshot must be an int index into view.snapshots, got {describe(snapshot)}")
+        if not self.snapshots:
+            raise ValueError("this view has no snapshots yet: pass it to nn.train(..., callbacks=[view]) first")
+        if not -len(self.snapshots) <= snapshot < len(self.snapshots):
+            raise IndexError(f"snapshot {snapshot} is out of range: the view has {len(self.snapshots)} snapshots")
+        return self.snapshots[snapshot]
+
+    def neuron_stepper(self, layer: int, index: int, sample: int | Sequence[float], snapshot: int = -1) -> Stepper:
+        """One neuron of one snapshot as a backprop :class:`~autograd.show.stepper.Stepper`.
+
+        The graph holds the neuron's inputs ``x0``, ``x1``, ... (the previous layer's activations for
+        ``sample`` under the snapshot's weights), its weights ``w0``, ``w1``, ..., its bias ``b``,
+        the weighted sum ``z`` and the activation (labelled by its name; a linear neuron's root is
+        ``z``): about 2n + 3 Values. The root's value is the neuron's output for the sample.
+
+        Args:
+            layer: index into ``model.layers`` (0 = the first hidden layer, drawn in column 1).
+            index: the neuron's index in that layer.
+            sample: an index into the ``X`` the view was made with, or an input vector.
+            snapshot: index into ``snapshots`` (default: the last).
+
+        Returns:
+            The stepper (shows itself in Jupyter; ``save_html(path)`` writes it as a page).
+
+        Raises:
+            TypeError: an argument of the wrong type.
+            IndexError: ``layer``, ``index``, ``sample`` or ``snapshot`` out of range.
+            ValueError: no snapshots yet, or an input vector of the wrong width.
+        """
+        snap = self._snapshot(snapshot)
+        layers = self.model.layers
+        for what, v in (("layer", layer), ("index", index)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"neuron_stepper() {what} must be an int, got {describe(v)}")
+        if not 0 <= layer < len(layers):
+            raise IndexError(f"neuron_stepper() layer {layer} is out of range: the model has {len(layers)} layers "
+                             f"(0 = the first hidden layer)")
+        if not 0 <= index < len(layers[layer].neurons):
+            raise IndexError(f"neuron_stepper() index {index} is out of range: layer {layer} has "
+                             f"{len(layers[layer].neurons)} neurons")
+        x = self._sample(sample)
+        return _neuron_stepper(self.model, snap.state, layer, index, x)
+
+    def _sample(self, sample: Any) -> list[float]:
+        if isinstance(sample, bool):
+            raise TypeError("neuron_stepper() sample must be an index into X or an input vector, got a bool")
+        if isinstance(sample, numbers.Integral):
+            if not -len(self.X) <= int(sample) < len(self.X):
+                raise IndexError(f"neuron_stepper() sample {sample} is out of range: X has {len(self.X)} rows")
+            return self.X[int(sample)]
+        nin = self.model.config["nin"]
+        if isinstance(sample, (str, bytes, Mapping)) or not isinstance(sample, Sequence):
+            raise TypeError(f"neuron_stepper() sample must be an index into X or a list of {nin} numbers, "
+                            f"got {type(sample).__name__}")
+        return _rows("sample", [sample], nin)[0]
+
+    # --- what the page shows ---------------------------------------------------------------
+
+    def _title(self) -> str:
+        widths = [self.model.config["nin"], *self.model.config["nouts"]]
+        loss = f", {self._run.loss} loss" if self._run is not None else ""
+        return f"MLP({' -> '.join(map(str, widths))}){loss}"
+
+    def payload(self) -> dict[str, Any]:
+        """Everything the training page shows, as a JSON-able dict (version 1).
+
+        ``network`` is ``draw_network`` of the last snapshot with the per-key hooks; ``snapshots``
+        the per-snapshot numbers, with ``state``, ``grads`` and ``updates`` as base64 of
+        little-endian float64 (``n`` x parameters, snapshot by snapshot, in ``network.keys``
+        order), each snapshot's neuron heatmaps (two-input models) and panel picture (the
+        decision over the plane, or a confusion matrix); ``curves`` every step's loss and
+        accuracy and the held-out curve; ``steppers`` each neuron's stepper page (the last
+        snapshot, sample 0), for neurons of at most 300 Values.
+
+        Returns:
+            The dict ``nn.views.page.render_page`` takes.
+        """
+        return self._payload(steppers=True)
+
+    def _payload(self, steppers: bool) -> dict[str, Any]:
+        snaps = list(self.snapshots)
+        last = snaps[-1] if snaps else None
+        data = self.X if self.model.config["nin"] == 2 else None
+        picture = _net.draw_network(self.model, snapshot=last, X=data, y=self.y if data is not None else None)
+        return {
+            "version": PAYLOAD_VERSION,
+            "title": self._title(),
+            "network": {"svg": picture.to_svg(), **self._hooks()},
+            "snapshots": self._snapshots_part(snaps),
+            "curves": self._curves(),
+            "steppers": self._stepper_pages() if steppers and last is not None else {},
+        }
+
+    def _hooks(self) -> dict[str, Any]:
+        where: list[tuple[int, int, int | None]] = [
+            (li, ni, j) for li, layer in enumerate(self.model.layers) for ni, neuron in enumerate(layer.neurons)
+            for j in [*range(len(neuron.w)), None]]
+        if len(where) != len(self.keys):
+            raise ValueError(f"the model has {len(self.keys)} state_dict keys but {len(where)} weights and biases")
+        as_edges = self.model.num_parameters() <= _net.MAX_EDGES
+        edges = [f"{li + 1}:{'b' if j is None else j}:{ni}" if as_edges else None for li, ni, j in where]
+        matrix = [None if as_edges else [li + 1, ni, -1 if j is None else j] for li, ni, j in where]
+        widths = [self.model.config["nin"], *self.model.config["nouts"]]
+        neurons = [f"{c}:{i}" for c, w in enumerate(widths) for i in [*map(str, range(w)),
+                                                                         *(["b"] if c < len(widths) - 1 else [])]]
+        return {"keys": list(self.keys), "edge_of_key": edges, "matrix_of_key": matrix, "neurons": neurons}
+
+    def _snapshots_part(self, snaps: list[Snapshot]) -> dict[str, Any]:
+        pictures = [self._pictures(s) for s in snaps]
+        return {
+            "n": len(snaps),
+            "step": [s.step for s in snaps],
+            "loss": [s.loss for s in snaps],
+            "accuracy": [s.accuracy for s in snaps],
+            "val_loss": [s.val_loss for s in snaps],
+            "val_accuracy": [s.val_accuracy for s in snaps],
+            "state": _base64([s._flat[0] for s in snaps]),
+            "grads": _base64([s._flat[1] for s in snaps]),
+            "updates": _base64([s._flat[2] for s in snaps]),
+            "neuron_images": [p[0] for p in pictures],
+            "panel": [p[1] for p in pictures],
+        }
+
+    def _curves(self) -> dict[str, Any]:
+        h = self._history
+        loss = list(h.loss) if h is not None else []
+        out: dict[str, Any] = {"step": list(range(1, len(loss) + 1)), "loss": loss,
+                               "accuracy": list(h.accuracy) if h is not None else []}
+        if self.validation is not None:
+            held = [s for s in self.snapshots if s.val_loss is not None]
+            out.update(val_step=[s.step for s in held], val_loss=[s.val_loss for s in held],
+                       val_accuracy=[s.val_accuracy for s in held])
+        else:
+            out.update(val_step=list(h.val_steps) if h is not None else [],
+                       val_loss=list(h.val_loss) if h is not None else [],
+                       val_accuracy=list(h.val_accuracy) if h is not None else [])
+        return out
+
+    def _pictures(self, snap: Snapshot) -> tuple[dict[str, str], str | None]:
+        if snap._pictures is None:
+            snap._pictures = _draw_snapshot(self.model, list(snap._flat[0]), self.X, self.y,
+                                            self.validation or self._run_validation())
+        return snap._pictures
+
+    def _run_validation(self) -> tuple[list[list[float]], list[int]] | None:
+        run = self._run
+        if run is None or run.validation is None:
+            return None
+        return [[float(v) for v in x] for x in run.validation[0]], [int(t) for t in run.validation[1]]
+
+    def _stepper_pages(self) -> dict[str, str]:
+        last = self.snapshots[-1]
+        if self._steppers is not None and self._steppers[0] == id(last):
+            return self._steppers[1]
+        pages: dict[str, str] = {}
+        state = last.state
+        for li, layer in enumerate(self.model.layers):
+            for ni, neuron in enumerate(layer.neurons):
+                if 2 * len(neuron.w) + 3 <= _STEPPER_NODES:
+                    stepper = _neuron_stepper(self.model, state, li, ni, self.X[0])
+                    pages[f"{li + 1}:{ni}"] = _packed_page(stepper.to_html())
+        self._steppers = (id(last), pages)
+        return pages
+
+    def save_html(self, path: str | os.PathLike[str]) -> None:
+        """Write the training page (``nn.views.page.render_page(self.payload())``): one
+        self-contained HTML file that works offline, written atomically.
+
+        Args:
+            path: the file to write.
+        """
+        page = importlib.import_module("nn.views.page")
+        atomic_write(path, page.render_page(self.payload()))
+
+    # --- Jupyter ------------------------------------------------------------------------------
+
+    def _push(self, steppers: bool) -> None:
+        payload = self._payload(steppers=steppers)
+        for widget in self._widgets:
+            widget.payload = payload
+        self._pushed = time.monotonic()
+
+    def _still_html(self) -> str:
+        last = self.snapshots[-1] if self.snapshots else None
+        svg = _net.draw_network(self.model, snapshot=last).to_svg()
+        uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        what = f"step {last.step}, the last of {len(self.snapshots)} snapshots" if last else "no snapshots yet"
+        return (f'<div class="vg-still"><img alt="the network ({what})" src="{uri}"><p style="font-family:sans-serif;'
+                f'font-size:12px;color:#57606a;margin:4px 0">A still picture ({what}): run this in Jupyter with '
+                "anywidget for the live view, or use .save_html(path) for a page that works in any browser.</p></div>")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                          **kwargs: Any) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
+        """The live widget (``nn.views.page.TrainingWidget``) where Jupyter widgets run, updated as
+        snapshots are recorded; else a still picture of the last snapshot's network."""
+        data: dict[str, Any] = {"text/plain": repr(self), "text/html": self._still_html()}
+        try:
+            widget = importlib.import_module("nn.views.page").TrainingWidget(payload=self._payload(steppers=True))
+            view = widget._repr_mimebundle_()
+        except Exception:  # no anywidget, no page module, or no way to make a widget here: the picture it is
+            return data
+        self._widgets.append(widget)
+        view_data, metadata = view if isinstance(view, tuple) else (view, {})
+        if isinstance(view_data, dict) and _WIDGET_MIME in view_data:
+            data[_WIDGET_MIME] = view_data[_WIDGET_MIME]
+        return (data, metadata) if metadata else data
+
+
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_STEPPER_NODES = 300  # autograd.show.stepper.DEFAULT_MAX_NODES: wider neurons get no stepper in the payload
+
+
+def _base64(parts: list[array[float]]) -> str:
+    joined = array("d")
+    for part in parts:
+        joined.extend(part)
+    if sys.byteorder == "big":
+        joined.byteswap()
+    return base64.b64encode(joined.tobytes()).decode("ascii")
+
+
+def _packed_page(html: str) -> str:
+    """``html`` as a small page that unpacks it: the stepper's page gzip-compressed and base64-encoded,
+    with a script that decompresses it (``DecompressionStream``) and writes it over itself.
+
+    A stepper page is mostly repeated SVG and JSON and shrinks about eight times, which keeps a
+    payload holding every neuron's stepper within a few megabytes; shown in an ``<iframe srcdoc>``,
+    the unpacked page is the stepper's ``to_html()`` exactly."""
+    packed = base64.b64encode(gzip.compress(html.encode("utf-8"), 9, mtime=0)).decode("ascii")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>valuegrad stepper</title></head>'
+        "<body><script>\n(async function () {\n"
+        f'  const packed = "{packed}";\n'
+        "  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));\n"
+        '  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));\n'
+        "  const html = await new Response(stream).text();\n"
+        "  document.open();\n  document.write(html);\n  document.close();\n"
+        "})();\n</script></body></html>\n"
+    )
+
+
+def unpack_page(page: str) -> str:
+    """The page a payload's stepper entry unpacks to in the browser (for tests and scripts).
+
+    Args:
+        page: an entry of ``payload()["steppers"]``.
+
+    Returns:
+        The stepper's ``to_html()`` text.
+    """
+    start = page.index('const packed = "') + len('const packed = "')
+    return gzip.decompress(base64.b64decode(page[start:page.index('"', start)])).decode("utf-8")
+
+
+def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int, x: list[float]) -> Stepper:
+    """The stepper of neuron ``index`` of ``model.layers[layer]`` with ``state``'s weights, for input ``x``."""
+    from nn.views.network import layer_activations, model_with_state
+
+    work = model_with_state(model, state)
+    inputs = layer_activations(work, x)[layer]
+    neuron = work.layers[layer].neurons[index]
+    for j, w in enumerate(neuron.w):
+        w.label = f"w{j}"
+    neuron.b.label = "b"
+    root = neuron._forward([Value(v, label=f"x{j}") for j, v in enumerate(inputs)])
+    if neuron.activation == "linear":
+        root.label = "z"
+    else:
+        root.parents[0].label = "z"
+        root.label = neuron.activation
+    return Stepper(root, max_nodes=max(_STEPPER_NODES, 4 * len(inputs) + 8))
+
+
+# ---------------------------------------------------------------------------------------------
+# A snapshot's pictures: with NumPy, one forward pass over every grid point at once.
+
+
+def _forward(model: MLP, state: list[float], points: list[list[float]]) -> list[Any]:
+    """Every column's values at ``points`` (the inputs, then each layer's outputs) under ``state``:
+    NumPy arrays of shape (points, width), or lists of rows without NumPy (the engine)."""
+    try:
+        import numpy as np
+    except ImportError:
+        work = _net.model_with_state(model, dict(zip(model.state_dict(), state)))
+        per_point = [_net.layer_activations(work, p) for p in points]
+        return [[acts[c] for acts in per_point] for c in range(len(per_point[0]))]
+    flat = np.asarray(state, dtype=np.float64)
+    h = np.asarray(points, dtype=np.float64)
+    columns = [h]
+    at = 0
+    for layer in model.layers:
+        n_out, n_in = len(layer.neurons), len(layer.neurons[0].w)
+        block = flat[at:at + n_out * (n_in + 1)].reshape(n_out, n_in + 1)
+        at += n_out * (n_in + 1)
+        z = h @ block[:, :-1].T + block[:, -1]
+        kind = layer.neurons[0].activation
+        with np.errstate(over="ignore"):
+            if kind == "relu":
+                h = np.where(z > 0, z, 0.0)
+            elif kind == "tanh":
+                h = np.tanh(z)
+            elif kind == "sigmoid":
+                e = np.exp(-np.abs(z))
+                h = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+            elif kind == "leaky_relu":
+                h = np.where(z > 0, z, 0.01 * z)
+            else:
+                h = z
+        columns.append(h)
+    return columns
+
+
+def _column(values: Any, i: int) -> list[float]:
+    return [float(row[i]) for row in values]
+
+
+def _draw_snapshot(model: MLP, state: list[float], X: list[list[float]], y: list[int],
+                   held: tuple[list[list[float]], list[int]] | None) -> tuple[dict[str, str], str | None]:
+    """A snapshot's neuron heatmaps (two-input models; hidden and output neurons) and panel."""
+    widths = [model.config["nin"], *model.config["nouts"]]
+    if widths[0] == 2:
+        extent = _net.plane_extent(X, None)
+        columns = _forward(model, state, _net.plane_grid(extent, _net.GRID))
+        images: dict[str, str] = {}
+        g = _net.GRID
+        for c in range(1, len(widths)):
+            if widths[c] > _net.STRIP_WIDTH:
+                continue  # drawn as a strip, without heatmaps
+            for i in range(widths[c]):
+                values = _column(columns[c], i)
+                scale = max(abs(v) for v in values)
+                image = _net.signed_image([values[r * g:(r + 1) * g] for r in range(g)], scale)
+                images[f"{c}:{i}"] = _net.png_data_uri(image)
+        return images, _decision_panel(model, state, extent)
+    Xs, ys = held if held is not None else (X, y)
+    return {}, _confusion_panel(model, state, Xs, ys)
+
+
+def _decision_panel(model: MLP, state: list[float], extent: tuple[float, float, float, float]) -> str:
+    """The model's decision over the plane, coloured as ``draw_network``'s panel."""
+    out = _forward(model, state, _net.plane_grid(extent, _net.PANEL_GRID))[-1]
+    n_out = len(out[0])
+    threshold = threshold_of(model)
+    sigmoid = model.config["output_activation"] == "sigmoid"
+    pixels: list[bytes] = []
+    for row in out:
+        if n_out == 1:
+            s = float(row[0])
+            t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
+            colour = _net.CLASS_COLOURS[0] if t > 0 else _net.CLASS_COLOURS[1]
+            pixels.append(bytes(_net.mix(colour, 0.15 + 0.45 * abs(t))))
+        else:
+            scores = [float(v) for v in row]
+            k = max(range(n_out), key=scores.__getitem__)
+            pixels.append(bytes(_net.mix(_net.CLASS_COLOURS[k % len(_net.CLASS_COLOURS)], 0.45)))
+    return _net.png_data_uri(_net.Image(_net.PANEL_GRID, _net.PANEL_GRID, b"".join(pixels)))
+
+
+def _confusion_panel(model: MLP, state: list[float], X: list[list[float]], y: list[int]) -> str:
+    """The confusion matrix on ``(X, y)``: row = true class, column = predicted; each cell's
+    intensity is its share of the row (blue on the diagonal, orange off it)."""
+    out = _forward(model, state, X)[-1]
+    n_out = len(out[0])
+    threshold = threshold_of(model)
+    k = max(2, n_out)
+    counts = [[0] * k for _ in range(k)]
+    for row, t in zip(out, y):
+        scores = [float(v) for v in row]
+        p = (1 if scores[0] > threshold else 0) if n_out == 1 else max(range(n_out), key=scores.__getitem__)
+        if 0 <= t < k:
+            counts[t][p] += 1
+    pixels = bytearray()
+    for r in range(k):
+        total = sum(counts[r]) or 1
+        line = b"".join(bytes(_net.mix(_net.POSITIVE if r == c else _net.NEGATIVE, counts[r][c] / total)) * CELL
+                        for c in range(k))
+        pixels += line * CELL
+    return _net.png_data_uri(_net.Image(k * CELL, k * CELL, bytes(pixels)))
+
