@@ -21,6 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd.show.stepper as stepper_module
+import autograd.show.stepper.layout as stepper_layout
+import autograd.show.stepper.states as stepper_states
+import autograd.show.stepper.widget as stepper_widget
 from autograd import Value, define_op, dot, draw_dot, topological_order
 from autograd.backward import Step
 from autograd.show.dot import dot_available
@@ -211,7 +214,7 @@ def test_grads_are_restored_when_the_pass_raises(monkeypatch: pytest.MonkeyPatch
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(stepper_module, "explain", broken)
+    monkeypatch.setattr(stepper_states, "explain", broken)
     with pytest.raises(RuntimeError, match="boom"):
         Stepper(L, layout="python")
     assert [repr(n.grad) for n in nodes] == before
@@ -334,7 +337,7 @@ def test_bad_calls_are_refused_clearly(tmp_path: Path) -> None:
 def test_layout_dot_without_dot_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from autograd import DotNotFoundError
 
-    monkeypatch.setattr(stepper_module, "dot_available", lambda: False)
+    monkeypatch.setattr(stepper_layout, "dot_available", lambda: False)
     with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
         Stepper(classic(), layout="dot")
     assert Stepper(classic()).layout_engine == "python"  # 'auto' falls back quietly
@@ -453,7 +456,7 @@ def test_display_without_anywidget_is_a_still_picture_and_a_hint(monkeypatch: py
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_anywidget)
-    monkeypatch.setattr(stepper_module, "_widget_cls", None)
+    monkeypatch.setattr(stepper_widget, "_widget_cls", None)
     stepper = Stepper(classic(), layout="python")
     bundle = stepper._repr_mimebundle_()
     assert isinstance(bundle, dict)

@@ -150,7 +150,7 @@ def test_svg_from_dot_that_xml_cannot_hold_falls_back(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(("label", "shown", "cause"), BAD_LABELS)
 def test_stepper_lays_such_a_label_out_in_python_with_one_warning(label: str, shown: str, cause: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("autograd.show.stepper.dot_available", lambda: True)  # as if dot were installed
+    monkeypatch.setattr("autograd.show.stepper.layout.dot_available", lambda: True)  # as if dot were installed
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stepper = Stepper(Value(1.0, label=label) * 2)
