@@ -407,6 +407,16 @@ def test_the_project_layout_names_existing_paths() -> None:
     assert not missing, f"docs/development.md lists paths that do not exist: {missing}"
 
 
+def test_the_project_layout_lists_every_module() -> None:
+    """Every module of autograd/ and nn/ has its row in the layout table, so the page that says
+    where things are cannot fall behind a new file."""
+    text = (DOCS / "development.md").read_text(encoding="utf-8")
+    listed = {p for row in text.splitlines() if row.startswith("| `")
+              for p in re.findall(r"`([^`]+)`", row.split("|")[1])}
+    modules = {str(p.relative_to(REPO)) for package in ("autograd", "nn") for p in (REPO / package).rglob("*.py")}
+    assert not modules - listed, f"docs/development.md's layout table misses {sorted(modules - listed)}"
+
+
 def test_performance_page_cites_the_committed_benchmark_run() -> None:
     """The prose quotes numbers of one run; the table itself is included from benchmarks/results.md."""
     header = (REPO / "benchmarks" / "results.md").read_text(encoding="utf-8").splitlines()[0]

@@ -156,6 +156,7 @@ def test_stepper_lays_such_a_label_out_in_python_with_one_warning(label: str, sh
         stepper = Stepper(Value(1.0, label=label) * 2)
     assert [w.category for w in caught] == [DrawingFallbackWarning]
     assert cause in str(caught[0].message) and "pure Python" in str(caught[0].message)
+    assert caught[0].filename == __file__  # the user's line, not one inside autograd/show/stepper/
     assert stepper.layout_engine == "python"
     assert shown in _texts(stepper.to_svg())
     assert shown in stepper.to_html().encode("utf-8").decode("utf-8")

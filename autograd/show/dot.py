@@ -69,10 +69,10 @@ def caller_stacklevel() -> int:
     Returns:
         The ``stacklevel`` to pass to ``warnings.warn`` from the function that calls this one.
     """
-    here = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # autograd/, subpackages too
     frame: FrameType | None = sys._getframe(1)
     level = 1
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == here:
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
 
