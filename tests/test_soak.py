@@ -21,6 +21,7 @@ def test_training_rounds_leave_no_memory_and_no_generated_source_behind(path: st
     """Six rounds, each with freshly recorded (and compiled) tapes. What may grow is CPython's own
     bounded caches (free lists of tuples, the interned-names table); a kept tape or graph would
     add far more per round, and its generated source would stay registered."""
+    gc.collect()  # tapes an earlier test left in a cycle (a traceback holding one) are not this test's
     before = tapes_in_linecache()
     result = soak(path, steps=1200, round_steps=200)
     traced = [s[1] for s in result["samples"]]
