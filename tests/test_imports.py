@@ -3,7 +3,7 @@ vectorized), the display code (stepper, viz, explain, symbolic) and nn's trainin
 modules load on first use of one of their names, so ``import autograd, nn`` stays quick.
 
 Loading is checked in a fresh interpreter (``sys.modules``), never timed here: the benchmarks
-measure the time (row W7). The import graph's acyclicity is checked by tests/test_registry.py.
+measure the time (row W7). The import graph's acyclicity is checked by tests/autograd/test_registry.py.
 """
 
 from __future__ import annotations

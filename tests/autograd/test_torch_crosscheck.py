@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
+from tests.autograd.test_ops import EDGES
 from tests.strategies import NO_DEADLINE, OPS, Instruction, intermediate_values, programs
-from tests.test_ops import EDGES
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

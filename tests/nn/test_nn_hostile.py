@@ -366,7 +366,7 @@ def test_save_checks_an_mlp_before_anything_has_loaded_the_file_format(tmp_path:
     registered them), so a fresh ``import nn`` then ``model.save`` wrote a file ``load`` rejects."""
     code = (
         "import sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
         "import nn\n"
         "from autograd import Value\n"
         "assert 'nn.io' not in sys.modules\n"

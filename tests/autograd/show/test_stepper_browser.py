@@ -10,7 +10,7 @@ and ``VALUEGRAD_CHROMEDRIVER`` to use other binaries.
 
 Run as a script, it writes the screenshot used by the documentation::
 
-    python tests/test_stepper_browser.py docs/stepper.png
+    python tests/autograd/show/test_stepper_browser.py docs/stepper.png
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 if __package__ in (None, ""):  # run as a script: import this checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from autograd import Value, topological_order
 from autograd.show.stepper import Stepper
@@ -459,7 +459,7 @@ def test_screenshot_of_a_mid_pass_state(browser: WebDriver, tmp_path: Path) -> N
 
 
 def main(argv: list[str]) -> int:
-    """``python tests/test_stepper_browser.py OUT.png``: write the documentation's screenshot."""
+    """``python tests/autograd/show/test_stepper_browser.py OUT.png``: write the documentation's screenshot."""
     if len(argv) != 1:
         print(__doc__)
         return 2

@@ -201,7 +201,7 @@ def test_a_read_only_folder_is_refused_before_training(world_readable_tmp: Path)
         assert setpriv is not None, "setpriv (util-linux) runs the command as another user"
         prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
         src = world_readable_tmp / "src"
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         for package in ("autograd", "nn"):
             shutil.copytree(root / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
         for path in [src, *src.rglob("*")]:

@@ -16,7 +16,7 @@ from hypothesis import given
 from autograd import Step, Value, backward, backward_steps, topological_order
 from tests.strategies import NO_DEADLINE, Instruction, programs, run_program
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- accumulation ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """autograd.show.stepper: the states the viewer embeds are backward_steps() bit for bit; building or saving
 a stepper changes no gradient; the HTML is self-contained; refusals, bad arguments, and the
 notebook display with and without anywidget. (Clicking through it in a real browser is
-tests/test_stepper_browser.py.)"""
+tests/autograd/show/test_stepper_browser.py.)"""
 
 from __future__ import annotations
 

@@ -243,7 +243,7 @@ def test_no_import_cycles_in_the_packages() -> None:
     """Every import between modules of autograd and nn, at the top or inside a function, forms
     a DAG (imports for type annotations only do not count); and no module imports another's
     private names."""
-    root = pathlib.Path(__file__).resolve().parent.parent
+    root = pathlib.Path(__file__).resolve().parents[2]
     edges: dict[str, set[str]] = {}
     for package in ("autograd", "nn"):
         for path in sorted((root / package).rglob("*.py")):
@@ -289,7 +289,7 @@ CORE = ("autograd/__init__.py", "autograd/value.py", "autograd/ops.py", "autogra
 def test_the_core_imports_nothing_from_replay_or_show_at_import_time() -> None:
     """The layers: the core a learner reads first (value, ops, backward, modes, functional,
     custom) stands alone; replays and displays build on it and load on first use."""
-    root = pathlib.Path(__file__).resolve().parent.parent
+    root = pathlib.Path(__file__).resolve().parents[2]
     core_files = {str(p.relative_to(root)) for p in (root / "autograd").glob("*.py")}
     assert core_files == set(CORE), "a new module at the top of autograd/ is core: add it to CORE, or move it"
     for name in CORE:

@@ -190,7 +190,7 @@ def test_display_without_dot_falls_back_and_warns_once(tmp_path: Path) -> None:
             print("ERROR:", e)
         """
     )
-    repo = str(Path(__file__).resolve().parents[1])
+    repo = str(Path(__file__).resolve().parents[3])
     env = dict(os.environ, PATH=str(empty), PYTHONPATH=repo)
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                             cwd=tmp_path, timeout=120)

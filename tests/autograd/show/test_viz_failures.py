@@ -68,7 +68,7 @@ def test_display_in_a_fresh_process_writes_one_warning_line_and_nothing_else(lab
         print({shown!r} in svg)
         """
     )
-    repo = str(Path(__file__).resolve().parents[1])
+    repo = str(Path(__file__).resolve().parents[3])
     env = dict(os.environ, PYTHONPATH=repo)
     result = subprocess.run([sys.executable, "-W", "default", "-c", script], env=env, capture_output=True,
                             text=True, cwd=tmp_path, timeout=120)

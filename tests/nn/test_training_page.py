@@ -9,7 +9,7 @@ rule. Also: pyRepr against Python's repr on many floats, the matrix heatmaps pix
 pause, a neuron's stepper, the widget script following new snapshots, and that the page makes no
 network request and logs no error.
 
-Uses the browser set-up of tests/test_stepper_browser.py (Chromium and chromedriver).
+Uses the browser set-up of tests/autograd/show/test_stepper_browser.py (Chromium and chromedriver).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pytest
 
 from nn.views.network import COLOUR_LEVELS, NEGATIVE, POSITIVE, mix
 from nn.views.page import EDGE_ZERO, check_payload, render_page
-from tests.test_stepper_browser import browser_paths, logs, start_browser, wait_for
+from tests.autograd.show.test_stepper_browser import browser_paths, logs, start_browser, wait_for
 from tests.training_payloads import ODD_FLOATS, build_payload, decode, encode, prefix
 
 if TYPE_CHECKING:

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.test_stepper_browser import browser_paths, logs, start_browser, wait_for
-from tests.test_training_page import check_snapshot, read
+from tests.autograd.show.test_stepper_browser import browser_paths, logs, start_browser, wait_for
+from tests.nn.test_training_page import check_snapshot, read
 from tests.training_payloads import build_payload
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KERNEL = "valuegrad-lab-tests"
 SNAPSHOTS = 10
 SERVER_START_S = 120.0
