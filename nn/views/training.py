@@ -45,6 +45,8 @@ LIVE_SECONDS = 0.2
 """A shown widget gets a new payload at most this often while training (and always at the end)."""
 CELL = 12
 """Pixels per cell of the confusion-matrix panel (models with other than two inputs)."""
+STILL_EDGES = 500
+"""The still picture draws larger models' weights as heatmap matrices: a saved notebook keeps it."""
 
 
 class Snapshot:
@@ -188,6 +190,7 @@ class TrainingView:
         self._held_out: Any = None
         self._params: list[Value] = model.parameters()
         self._widgets: list[Any] = []
+        self._displays: list[tuple[Any, Any]] = []
         self._pushed = 0.0
         self._steppers: tuple[int, dict[str, str]] | None = None
 
@@ -241,6 +244,8 @@ class TrainingView:
             self._take(run, history)
         if self._widgets:
             self._push(steppers=True)
+        for handle, widget_view in self._displays:
+            handle.update(self._bundle(widget_view), raw=True)
 
     def _take(self, run: Run, history: History) -> None:
         step = run.step
@@ -442,18 +447,27 @@ class TrainingView:
 
     def _still_html(self) -> str:
         last = self.snapshots[-1] if self.snapshots else None
-        svg = _net.draw_network(self.model, snapshot=last).to_svg()
+        # an edge is a few hundred bytes of SVG: 64 -> 32 -> 10 drawn as edges would be 0.6 MB per output
+        points = self.X if self.model.config["nin"] == 2 else None  # the decision panel, as on the page
+        svg = _net.draw_network(self.model, snapshot=last, X=points, y=self.y if points is not None else None,
+                                max_edges=STILL_EDGES).to_svg()
         uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
         what = f"step {last.step}, the last of {len(self.snapshots)} snapshots" if last else "no snapshots yet"
         return (f'<div class="vg-still"><img alt="the network ({what})" src="{uri}"><p style="font-family:sans-serif;'
                 f'font-size:12px;color:#57606a;margin:4px 0">A still picture ({what}): run this in Jupyter with '
                 "anywidget for the live view, or use .save_html(path) for a page that works in any browser.</p></div>")
 
+    def _bundle(self, widget_view: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {"text/plain": repr(self), "text/html": self._still_html()}
+        if widget_view is not None:
+            data[_WIDGET_MIME] = widget_view
+        return data
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
                           **kwargs: Any) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
         """The live widget (``nn.views.page.TrainingWidget``) where Jupyter widgets run, updated as
         snapshots are recorded; else a still picture of the last snapshot's network."""
-        data: dict[str, Any] = {"text/plain": repr(self), "text/html": self._still_html()}
+        data = self._bundle(None)
         try:
             widget = importlib.import_module("nn.views.page").TrainingWidget(payload=self._payload(steppers=True))
             view = widget._repr_mimebundle_()
@@ -464,6 +478,21 @@ class TrainingView:
         if isinstance(view_data, dict) and _WIDGET_MIME in view_data:
             data[_WIDGET_MIME] = view_data[_WIDGET_MIME]
         return (data, metadata) if metadata else data
+
+    def _ipython_display_(self) -> None:
+        """Show the view (``display(view)``, or a cell ending in ``view``) with a display id.
+
+        The bundle is :meth:`_repr_mimebundle_`'s. At the end of each run the view updates that
+        display: the widget stays, and the still picture (what a frontend without widgets shows,
+        and what a notebook executed without one keeps) becomes the run's last snapshot instead
+        of the picture made when the view was shown, often before training started.
+        """
+        display = importlib.import_module("IPython.display").display
+        bundle = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        handle = display(data, metadata=metadata, raw=True, display_id=True)
+        if handle is not None:
+            self._displays.append((handle, data.get(_WIDGET_MIME)))
 
 
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

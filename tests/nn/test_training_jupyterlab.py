@@ -4,9 +4,12 @@ The test starts ``jupyter lab`` headless on a free port with a fresh notebook fo
 notebook in headless Chromium, runs all its cells through JupyterLab's own command
 (``notebook:run-all-cells``; the app is exposed with ``--LabApp.expose_app_in_browser``), and
 checks that the widget appears in the output area, that its ``data-snapshots`` grows while the
-kernel is busy sending newer payloads (the live part), and that scrubbing it afterwards shows the
-payload's exact numbers. The notebook drives ``TrainingWidget`` with payloads from
-tests/training_payloads.py; once TrainingView lands it can train with ``callbacks=[view]`` instead.
+kernel is busy training (the live part), and that scrubbing it afterwards shows the run's exact
+numbers. The notebook trains a small moons model with ``nn.train(..., callbacks=[view])`` for a
+``nn.TrainingView`` shown before the run (an extra ``on_step`` sleeps a little each step, so that
+even a fast machine trains for a few seconds); a later cell writes the snapshots' ``repr`` of the
+loss and the view's payload to files beside the notebook, which the widget's ``data-value``
+attributes and edges are compared with (the test cannot read the kernel's numbers otherwise).
 
 Needs jupyterlab, anywidget and ipykernel (the dev extra) and Chromium with chromedriver; it is
 never skipped. It takes about 15-25 s, most of it JupyterLab starting.
@@ -32,28 +35,35 @@ import pytest
 
 from tests.autograd.show.test_stepper_browser import browser_paths, logs, start_browser, wait_for
 from tests.nn.test_training_page import check_snapshot, read
-from tests.training_payloads import build_payload
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
 REPO = Path(__file__).resolve().parents[2]
 KERNEL = "valuegrad-lab-tests"
-SNAPSHOTS = 10
+STEPS, EVERY = 150, 10
+SNAPSHOTS = STEPS // EVERY
+STEP_SLEEP_S = 0.03
 SERVER_START_S = 120.0
 LAB_READY_S = 120.0
 
 CELLS = [
-    "from nn.views.page import TrainingWidget\n"
-    "from tests.training_payloads import build_payload, prefix\n"
-    f"full = build_payload(n={SNAPSHOTS})\n"
-    "view = TrainingWidget(payload=prefix(full, 1))\n"
-    "view",
-    "import time\n"
-    f"for m in range(2, {SNAPSHOTS + 1}):  # as TrainingView re-sends its payload while training\n"
-    "    time.sleep(0.5)\n"
-    "    view.payload = prefix(full, m)\n"
+    "import json, time\n"
+    "from IPython.display import display\n"
+    "from nn import MLP, TrainingView, train\n"
+    "from nn.data import make_moons\n"
+    "X, y = make_moons(60, noise=0.1, seed=1)\n"
+    "X_val, y_val = make_moons(40, noise=0.1, seed=2)\n"
+    "model = MLP(2, [8, 8, 1], seed=0)\n"
+    f"view = TrainingView(model, X, y, validation=(X_val, y_val), every={EVERY})\n"
+    "display(view)\n"
+    f"train(model, X, y, steps={STEPS}, callbacks=[view], on_step=lambda *step: time.sleep({STEP_SLEEP_S}))\n"
     "print('trained')",
+    "with open('losses.json', 'w') as f:\n"
+    "    json.dump([repr(s.loss) for s in view.snapshots], f)\n"
+    "with open('payload.json', 'w') as f:\n"
+    "    json.dump(view.payload(), f)\n"
+    "print('saved')",
 ]
 
 
@@ -94,8 +104,8 @@ def write_kernel(folder: Path) -> None:
 
 
 class Lab:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, token: str, log: Path) -> None:
-        self.process, self.port, self.token, self.log = process, port, token, log
+    def __init__(self, process: subprocess.Popen[bytes], port: int, token: str, log: Path, root: Path) -> None:
+        self.process, self.port, self.token, self.log, self.root = process, port, token, log, root
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
@@ -122,7 +132,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = Lab(process, port, token, log)
+    server = Lab(process, port, token, log, root)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
@@ -171,6 +181,7 @@ return {
   ready: panel.sessionContext.isReady,
   snapshots: root ? root.getAttribute('data-snapshots') : null,
   snapshot: root ? root.getAttribute('data-snapshot') : null,
+  prompt: Array.from(panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map((p) => p.textContent.trim()),
   text: Array.from(panel.node.querySelectorAll('.jp-OutputArea-output pre')).map((p) => p.textContent).join('\\n'),
 };
 """
@@ -198,17 +209,20 @@ def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser:
                              f"{lab.log.read_text()[-3000:]}") from e
     browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-    # watch the widget while the kernel works: (kernel status, data-snapshots) as they change
+    # watch the widget while the kernel works: (training cell running?, data-snapshots) as they change.
+    # The cell runs while its prompt is [*] and it has not printed "trained"; JupyterLab's kernel
+    # status is no witness here: it read "idle" for the whole of this cell's run.
     seen: list[tuple[str, int]] = []
     deadline = time.monotonic() + 120
     while True:
         state = notebook(browser)
         assert state is not None
         if state["snapshots"] is not None:
-            entry = (str(state["kernel"]), int(state["snapshots"]))
+            running = state["prompt"][0] == "[*]:" and "trained" not in state["text"]
+            entry = ("running" if running else "done", int(state["snapshots"]))
             if not seen or seen[-1] != entry:
                 seen.append(entry)
-        if "trained" in state["text"] and state["kernel"] == "idle":
+        if "saved" in state["text"] and state["kernel"] == "idle":
             break
         if "Error" in state["text"] or "Traceback" in state["text"]:
             raise AssertionError(f"a cell failed:\n{state['text']}")
@@ -217,18 +231,23 @@ def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser:
     state = notebook(browser)
     assert state is not None and state["snapshots"] == str(SNAPSHOTS), (state, seen)
     assert state["snapshot"] == str(SNAPSHOTS - 1)  # it followed the newest snapshot
-    while_busy = [count for status, count in seen if status == "busy"]
+    while_busy = [count for status, count in seen if status == "running"]
     assert len(set(while_busy)) >= 3, seen  # the count grew while the cell still ran
     assert while_busy == sorted(while_busy) and while_busy[-1] > while_busy[0], seen
     assert [count for _, count in seen] == sorted(count for _, count in seen), seen
 
-    # scrub the widget: the slider, prev / next and the mode, checked against the same payload
-    full = build_payload(n=SNAPSHOTS)  # the notebook built it with the same arguments: same numbers
+    # scrub the widget: the slider, prev / next and the mode, checked against the kernel's numbers
+    losses = json.loads((lab.root / "losses.json").read_text(encoding="utf-8"))
+    full = json.loads((lab.root / "payload.json").read_text(encoding="utf-8"))
+    assert len(losses) == SNAPSHOTS and full["snapshots"]["step"] == list(range(EVERY, STEPS + 1, EVERY))
     output = ".jp-OutputArea [data-valuegrad-network]"
-    browser.execute_script(
-        f"const s = document.querySelector('{output} [data-action=\"seek\"]'); s.value = '0';"
-        "s.dispatchEvent(new Event('input', {bubbles: true}));")
-    check_snapshot(read(browser), full, 0, "weights")
+    for k in (0, SNAPSHOTS // 2, 0):
+        browser.execute_script(
+            f"const s = document.querySelector('{output} [data-action=\"seek\"]'); s.value = String(arguments[0]);"
+            "s.dispatchEvent(new Event('input', {bubbles: true}));", k)
+        state = read(browser)
+        assert state["fields"]["loss"][0] == losses[k], (k, state["fields"]["loss"], losses[k])
+        check_snapshot(state, full, k, "weights")
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -236,8 +255,11 @@ def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser:
     check_snapshot(read(browser), full, 1, "weights")
     Select(browser.find_element(By.CSS_SELECTOR, f'{output} select[data-action="mode"]')).select_by_value("grads")
     check_snapshot(read(browser), full, 1, "grads")
+    Select(browser.find_element(By.CSS_SELECTOR, f'{output} select[data-action="mode"]')).select_by_value("updates")
+    check_snapshot(read(browser), full, 1, "updates")
     browser.find_element(By.CSS_SELECTOR, f'{output} [data-action="prev"]').click()
-    check_snapshot(read(browser), full, 0, "grads")
+    check_snapshot(read(browser), full, 0, "updates")
+    assert read(browser)["fields"]["loss"][0] == losses[0]
     errors = [e for e in logs(browser, "browser") if e["level"] == "SEVERE"]  # JupyterLab's own included
     assert not errors, errors
     print(f"JupyterLab test: {time.monotonic() - started:.1f} s from opening the notebook; seen {seen}")

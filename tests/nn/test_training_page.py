@@ -10,6 +10,11 @@ pause, a neuron's stepper, the widget script following new snapshots, and that t
 network request and logs no error.
 
 Uses the browser set-up of tests/autograd/show/test_stepper_browser.py (Chromium and chromedriver).
+
+Run as a script, it writes the screenshot used by the documentation (the default moons run with a
+held-out set, TrainingView.save_html, at step 31 of 100)::
+
+    python tests/nn/test_training_page.py docs/training_view.png
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import json
 import math
 import random
 import struct
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -523,3 +530,65 @@ def test_render_page_names_what_is_wrong(where: str, value: Any, message: str) -
 def test_render_page_needs_a_dict() -> None:
     with pytest.raises(TypeError, match=r"a training payload must be a dict .* got list"):
         render_page([])  # type: ignore[arg-type]
+
+
+SCREENSHOT_SNAPSHOT = 30
+
+
+def screenshot(browser: WebDriver, out: Path) -> Path:
+    """The default moons run (100 snapshots, a held-out set) on its page, at an early snapshot."""
+    from selenium.webdriver.common.by import By
+
+    from nn import MLP, TrainingView, train
+    from nn.data import make_moons
+
+    X, y = make_moons(100, 0.1, seed=1337)
+    X_val, y_val = make_moons(50, 0.1, seed=7)
+    model = MLP(2, [16, 16, 1], seed=1337)
+    view = TrainingView(model, X, y, validation=(X_val, y_val))
+    train(model, X, y, callbacks=[view])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "moons.html"
+        view.save_html(path)
+        open_page(browser, path)
+        seek(browser, SCREENSHOT_SNAPSHOT)
+        assert read(browser)["snapshot"] == str(SCREENSHOT_SNAPSHOT)
+        browser.find_element(By.CSS_SELECTOR, "[data-valuegrad-network]").screenshot(str(out))
+    return out
+
+
+@pytest.mark.slow
+def test_screenshot_of_a_moons_run(browser: WebDriver, tmp_path: Path) -> None:
+    browser.set_window_size(1200, 900)
+    out = screenshot(browser, tmp_path / "training_view.png")
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 700 and height > 400
+
+
+def main(argv: list[str]) -> int:
+    """``python tests/nn/test_training_page.py OUT.png``: write the documentation's screenshot."""
+    if len(argv) != 1:
+        print(__doc__)
+        return 2
+    paths = browser_paths()
+    if isinstance(paths, str):
+        print(paths, file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as profile:
+        driver = start_browser(Path(profile))
+        try:
+            driver.set_window_size(1100, 1700)
+            out = screenshot(driver, Path(argv[0]))
+        finally:
+            driver.quit()
+    from PIL import Image  # matplotlib's dependency: 256 colours keep the committed picture small
+
+    Image.open(out).convert("RGB").quantize(256).save(out, optimize=True)
+    print(out, out.stat().st_size, "bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

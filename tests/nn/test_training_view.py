@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from autograd import Value, no_grad
-from nn import MLP, SGD, Adam, TrainingView, data, train
+from nn import MLP, SGD, Adam, TrainingView, data, draw_network, train
 from nn.train import LOSSES, Run, threshold_of
 from nn.views.training import MAX_SNAPSHOTS, unpack_page
 
@@ -332,8 +332,13 @@ def test_still_picture_without_a_widget() -> None:
     train(model, X, y, steps=3, callbacks=[view])
     bundle = view._repr_mimebundle_()
     data_part = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert data_part["text/html"].count('src="data:image/svg+xml;base64,') == 1
-    assert "step 3, the last of 3 snapshots" in data_part["text/html"]
+    html = data_part["text/html"]
+    assert html.count('src="data:image/svg+xml;base64,') == 1 and "<svg" not in html  # sanitisers keep an <img>
+    assert "step 3, the last of 3 snapshots" in html
+    start = html.index("base64,") + len("base64,")
+    svg = base64.b64decode(html[start:html.index('"', start)]).decode("utf-8")
+    assert svg == draw_network(model, snapshot=view.snapshots[-1], X=X, y=y).to_svg()  # the decision panel too
+    assert 'data-panel="output"' in svg
 
 
 def test_save_html_writes_the_rendered_page(tmp_path: Any) -> None:
@@ -394,3 +399,54 @@ def test_a_shown_widget_gets_new_payloads_while_training_and_the_full_one_at_the
     assert len(widget.sent) >= 2  # the first snapshot (nothing sent yet) and the end
     assert widget.sent[0]["snapshots"]["n"] == 1 and widget.sent[0]["steppers"] == {}
     assert widget.payload == view.payload() and widget.payload["snapshots"]["n"] == 4
+
+
+def test_a_displayed_view_shows_the_last_snapshot_when_the_run_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown before training (as a live view is), the still picture is updated at the end of the run:
+    a notebook executed where widgets cannot run keeps the trained network, not the untrained one."""
+    ipython_display = pytest.importorskip("IPython.display")
+
+    class Handle:
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.shown = [data]
+
+        def update(self, data: dict[str, Any], raw: bool = False) -> None:
+            assert raw
+            self.shown.append(data)
+
+    handles: list[Handle] = []
+
+    def display(data: dict[str, Any], metadata: Any = None, raw: bool = False, display_id: Any = None) -> Handle:
+        assert raw and display_id is True
+        handles.append(Handle(data))
+        return handles[-1]
+
+    monkeypatch.setattr(ipython_display, "display", display)
+    X, y = data.make_moons(8, seed=0)
+    model = MLP(2, [2, 1], seed=0)
+    view = TrainingView(model, X, y)
+    view._ipython_display_()
+    assert len(handles) == 1 and "no snapshots yet" in handles[0].shown[0]["text/html"]
+    train(model, X, y, steps=3, callbacks=[view])
+    assert len(handles[0].shown) == 2
+    last = handles[0].shown[-1]
+    assert "step 3, the last of 3 snapshots" in last["text/html"]
+    assert last["text/html"].count('src="data:image/svg+xml;base64,') == 1 and "<svg" not in last["text/html"]
+    assert last["text/plain"] == repr(view)
+    assert [k for k in handles[0].shown[0] if k.startswith("application/")] == [
+        k for k in last if k.startswith("application/")]  # the widget, if any, stays the same
+    train(model, X, y, steps=2, callbacks=[view])  # a second run updates the same display again
+    assert "step 2, the last of 2 snapshots" in handles[0].shown[-1]["text/html"]
+
+
+def test_the_still_picture_of_a_large_model_draws_matrices_and_stays_small() -> None:
+    X, y = data.make_blobs(30, n_classes=10, seed=0)
+    model = MLP(2, [40, 10], seed=0)  # 530 parameters: edges on the page, matrices in the still picture
+    view = TrainingView(model, X, y)
+    train(model, X, y, loss="cross_entropy", steps=2, callbacks=[view])
+    html = view._bundle(None)["text/html"]
+    start = html.index("base64,") + len("base64,")
+    svg = base64.b64decode(html[start:html.index('"', start)]).decode("utf-8")
+    assert svg.count("data-matrix=") == 2 and "data-edge=" not in svg
+    assert len(html) < 60_000
+    assert "data-edge=" in view.payload()["network"]["svg"]
