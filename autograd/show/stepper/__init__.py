@@ -9,6 +9,11 @@ then the root's set to ``grad``); the edge that step uses is highlighted, the ch
 its record is written out, and a node whose gradient is complete (all of its uses applied) is
 marked. Clicking a node shows its :func:`~autograd.show.explain.explain` text as of that step.
 
+With ``quiz=True`` (or ``'grad'``, or ``'both'``) the viewer asks, before each backward step, for the
+value that step will produce (and with ``'both'`` its local gradient too), checks the typed number
+against the step's record, keeps a score, and lets ``next`` go on only once the answer was right or
+shown. :meth:`Stepper.worksheet` is the same pass as a Markdown table to print.
+
 In Jupyter it is a widget (``anywidget``); where widgets cannot run, its output is a still picture
 of the graph after the last step plus a one-line hint. ``save_html(path)`` writes one
 self-contained page that works offline in any current browser. Both run the same JavaScript
@@ -34,7 +39,7 @@ from autograd.ops import as_float
 from autograd.show.stepper.layout import Layout, check_engine, lay_out
 from autograd.show.stepper.render import escape as escape
 from autograd.show.stepper.render import save_html, to_html, to_svg
-from autograd.show.stepper.states import Plan, StepperState
+from autograd.show.stepper.states import Plan, StepperState, quiz_mode
 from autograd.show.stepper.widget import WIDGET_MIME as WIDGET_MIME
 from autograd.show.stepper.widget import make_widget, mimebundle
 from autograd.show.text import name_of
@@ -60,6 +65,10 @@ class Stepper:
         max_nodes: refuse graphs with more Values than this, as ``draw_dot`` does.
         layout: ``'auto'`` (Graphviz's layout when the ``dot`` program is installed, else the
             pure-Python one), ``'dot'`` or ``'python'``.
+        quiz: ``False`` (default) to just watch; ``True`` or ``'grad'`` to be asked, at each backward
+            step, the parent's gradient after it; ``'both'`` to be asked its local gradient as well.
+            The page and the widget check each answer against the step's record (within a relative
+            1e-3, exactly for an integer) and keep the score.
 
     Building a stepper runs the backward pass on the side: it changes no ``.grad`` of the graph.
 
@@ -80,6 +89,7 @@ class Stepper:
         rankdir: str = "LR",
         max_nodes: int = DEFAULT_MAX_NODES,
         layout: str = "auto",
+        quiz: bool | str = False,
     ) -> None:
         require_value(root, "Stepper()")
         seed = as_float(grad)
@@ -94,6 +104,7 @@ class Stepper:
         if max_nodes < 1:
             raise ValueError(f"Stepper max_nodes must be at least 1, got {max_nodes}")
         check_engine(layout)
+        mode = quiz_mode(quiz)
         nodes = topological_order(root)
         if len(nodes) > max_nodes:  # the words of draw_dot's refusal
             raise ValueError(
@@ -106,6 +117,8 @@ class Stepper:
         """The seed of the pass."""
         self.forward: bool = forward
         """Whether the forward pass is walked first."""
+        self.quiz: str | None = mode
+        """The quiz the viewer asks: ``None``, ``'grad'`` or ``'both'``."""
         self.rankdir: str = rankdir
         """``'LR'`` or ``'TB'``."""
         self.nodes: list[Value] = nodes
@@ -116,7 +129,7 @@ class Stepper:
                 n.grad = 0.0
             self.steps: list[Step] = list(backward_steps(root, seed))
             """The records of ``root.backward_steps(grad)`` on a fresh pass, in order."""
-            self._plan = Plan(root, nodes, self.steps, seed, forward)
+            self._plan = Plan(root, nodes, self.steps, seed, forward, mode)
             self._layout: Layout = lay_out(self._plan, rankdir, max_nodes, layout)
         finally:
             for n, g in zip(nodes, saved):
@@ -131,6 +144,7 @@ class Stepper:
 
     def __repr__(self) -> str:
         extra = ", forward pass first" if self.forward else ""
+        extra += f", quiz={self.quiz!r}" if self.quiz else ""
         return f"<Stepper of {name_of(self.root)}: {len(self.nodes)} Values, {len(self)} steps{extra}>"
 
     @property
@@ -154,6 +168,26 @@ class Stepper:
         ``explain()`` text once its gradient is complete; before that, how it was computed and the
         uses applied so far with their running sum (computed per step, as the viewer does)."""
         return self._plan.explain(node, k)
+
+    def worksheet(self, answers: bool = False) -> str:
+        """The whole backward pass as a Markdown table to print: one row per backward step (numbered
+        as the viewer numbers it) with its node (how it was computed, and its value), the parent
+        that receives a gradient (and its value), the local gradient, the upstream gradient (the
+        node's), their product and the parent's running grad after the step.
+
+        Args:
+            answers: ``False`` (default) leaves the last four columns blank for a learner to fill;
+                ``True`` fills them from the step records (six significant digits).
+
+        Returns:
+            A line saying how the table reads, a blank line and the table.
+
+        Raises:
+            TypeError: ``answers`` is not True or False.
+        """
+        if not isinstance(answers, bool):
+            raise TypeError(f"worksheet() answers must be True or False, got {type(answers).__name__}")
+        return self._plan.worksheet(answers)
 
     # --- what the browser gets ----------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograd.show.fallback import Box
 from autograd.show.stepper.layout import Layout, Placed
-from autograd.show.stepper.states import Move, Plan, StepperState
+from autograd.show.stepper.states import Move, Plan, StepperState, answer_range
 from autograd.show.text import escape_attribute, escape_text, name_of, number, op_text
 
 if TYPE_CHECKING:
@@ -87,19 +87,30 @@ def spec(plan: Plan) -> dict[str, Any]:
         for i, n in enumerate(plan.nodes)
     ]
     steps = []
-    for k, move in enumerate(plan.moves, 1):
+    questions = plan.questions() if plan.quiz else [None] * len(plan)
+    for k, (move, question) in enumerate(zip(plan.moves, questions), 1):
         text, exact = plan.lines(k)
         step: dict[str, Any] = {"kind": move.kind, "node": move.node, "line": text, "title": exact}
         if move.kind != "forward":
             step.update(grad=repr(move.value), gradText=number(move.value))
         if move.kind == "backward":
             step.update(parent=move.parent, slot=move.slot, use=plan.use_line(move))
+        if question is not None and move.record is not None:  # what the page accepts, decided here
+            step["quiz"] = {
+                "question": question,
+                "grad": [repr(x) for x in answer_range(move.record.parent_grad)],
+                "local": [repr(x) for x in answer_range(move.record.local_grad)],
+                "localText": number(move.record.local_grad),
+                "localValue": repr(move.record.local_grad),
+                "parentName": name_of(move.record.parent),
+            }
         steps.append(step)
     start = plan.start_grads()
     text, exact = plan.lines(0)
     return {
         "n": len(plan),
         "forward": plan.forward,
+        "quiz": plan.quiz,
         "root": len(plan.nodes) - 1,
         "nodes": nodes,
         "grad0": [repr(g) for g in start],
@@ -250,6 +261,7 @@ def markup(plan: Plan, layout: Layout, k: int = 0) -> str:
         f'<span class="vg-count" data-field="step">{k} / {n}</span>'
         f'<label class="vg-speed">speed <select data-action="speed">{options}</select></label>'
         "</div>"
+        f"{_quiz_markup(plan, k)}"
         f'<div class="vg-line" data-field="explanation" title="{_attr(exact)}">{escape_text(text)}</div>'
         f'<div class="vg-canvas">{to_svg(plan, layout, k)}</div>'
         '<div class="vg-legend"><span style="background:#ffe27a"></span>gets a gradient now'
@@ -258,6 +270,28 @@ def markup(plan: Plan, layout: Layout, k: int = 0) -> str:
         " · hover a number for its exact value · click a node to see where its gradient comes from</div>"
         '<pre class="vg-details" data-field="details">click a node to see how it was computed and where its '
         "gradient comes from</pre>"
+        "</div>"
+    )
+
+
+def _quiz_markup(plan: Plan, k: int) -> str:
+    """The quiz's panel (empty without a quiz): the question, the answer boxes, check, show answer,
+    the verdict and the score. The script fills in the question of the step shown."""
+    if plan.quiz is None:
+        return ""
+    questions = plan.questions()
+    question = questions[k] if k < len(questions) else None
+    box = ('<label class="vg-answer">{what} <input type="text" inputmode="decimal" autocomplete="off" '
+           'spellcheck="false" size="12" data-quiz="{kind}" aria-label="{what}"></label>')
+    local = box.format(what="local gradient", kind="local") if plan.quiz == "both" else ""
+    return (
+        '<div class="vg-quiz" data-field="quiz">'
+        f'<div class="vg-question" data-field="question">{escape_text(question or "")}</div>'
+        f'<div class="vg-bar">{local}{box.format(what="new grad", kind="grad")}'
+        '<button type="button" data-action="check" title="check the answer (Enter)">check</button>'
+        '<button type="button" data-action="show-answer">show answer</button>'
+        '<span class="vg-score">score <span data-field="score">0 / 0</span></span></div>'
+        '<div class="vg-verdict" data-field="verdict" aria-live="polite"></div>'
         "</div>"
     )
 

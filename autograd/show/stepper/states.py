@@ -10,6 +10,7 @@ node shows. The layout (:mod:`autograd.show.stepper.layout`) and the pictures an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,9 +21,57 @@ from autograd.show.text import name_of, number, op_text
 if TYPE_CHECKING:
     from autograd.value import Value
 
-__all__ = ["Move", "Plan", "StepperState"]
+__all__ = ["QUIZ_MODES", "Move", "Plan", "StepperState", "answer_range", "quiz_mode"]
 
 _BINARY = frozenset({"+", "-", "*", "/", "**"})
+
+QUIZ_MODES = (False, True, "grad", "both")
+"""What ``Stepper(quiz=...)`` accepts: no quiz, the parent's new grad (``True`` = ``'grad'``), or that
+and the local gradient (``'both'``)."""
+
+QUIZ_RTOL = 1e-3
+"""How far a typed answer may be from a non-integer recorded value, relative to it."""
+
+
+def quiz_mode(quiz: object) -> str | None:
+    """The quiz a stepper asks: ``None`` (no quiz), ``'grad'`` or ``'both'``.
+
+    Args:
+        quiz: ``False``, ``True``, ``'grad'`` or ``'both'``.
+
+    Returns:
+        ``None`` for ``False``, ``'grad'`` for ``True`` or ``'grad'``, ``'both'`` for ``'both'``.
+
+    Raises:
+        ValueError: any other value (``1`` and ``'Grad'`` included).
+    """
+    if quiz is False:
+        return None
+    if quiz is True or (isinstance(quiz, str) and quiz == "grad"):
+        return "grad"
+    if isinstance(quiz, str) and quiz == "both":
+        return "both"
+    raise ValueError(f"Stepper quiz must be one of False, True, 'grad' or 'both', got {quiz!r}")
+
+
+def answer_range(x: float) -> tuple[float, float]:
+    """The typed numbers a quiz accepts for the recorded value ``x``, as an interval.
+
+    An integer (``-6.0``) must be typed exactly; any other finite value may be off by
+    ``QUIZ_RTOL`` of itself; ``inf``, ``-inf`` and ``nan`` only match themselves (``(nan, nan)``
+    means "type nan"). The page only compares the typed number with these two bounds, so what counts
+    as right is decided here, next to the record, not in the browser.
+
+    Args:
+        x: the recorded value.
+
+    Returns:
+        ``(low, high)``, both included.
+    """
+    if math.isnan(x) or math.isinf(x) or x.is_integer():
+        return x, x
+    slack = abs(x) * QUIZ_RTOL
+    return x - slack, x + slack
 
 
 class StepperState(NamedTuple):
@@ -79,10 +128,14 @@ class Plan:
         steps: the records of ``root.backward_steps(grad)`` on a fresh pass, in order.
         grad: the seed of the pass.
         forward: whether the forward pass is walked first, one node per step, then seeded.
+        quiz: the quiz the viewer asks at each backward step (see :func:`quiz_mode`): ``None``,
+            ``'grad'`` or ``'both'``.
     """
 
-    def __init__(self, root: Value, nodes: list[Value], steps: list[Step], grad: float, forward: bool) -> None:
+    def __init__(self, root: Value, nodes: list[Value], steps: list[Step], grad: float, forward: bool,
+                 quiz: str | None = None) -> None:
         self.root = root
+        self.quiz = quiz
         self.nodes = nodes
         self.steps = steps
         self.grad = grad
@@ -215,6 +268,63 @@ class Plan:
 
         return chain(number), chain(repr)
 
+    def questions(self) -> list[str | None]:
+        """The quiz's question before each step: ``questions()[k - 1]`` is asked while the viewer
+        shows step ``k - 1``, about what step ``k`` will produce; ``None`` for a step that is not a
+        backward one (the forward walk and the seed ask nothing).
+
+        Returns:
+            One entry per step.
+        """
+        grads = self.start_grads()
+        out: list[str | None] = []
+        for k, move in enumerate(self.moves, 1):
+            if move.kind != "backward":
+                out.append(None)
+                if move.kind == "seed":
+                    grads[move.node] = move.value
+                continue
+            r = move.record
+            assert r is not None
+            child, parent = name_of(r.node), name_of(r.parent)
+            ask = (f"the local gradient ∂({op_text(r.node)})/∂{parent} and {parent}.grad after this step"
+                   if self.quiz == "both" else f"{parent}.grad after this step")
+            out.append(f"step {k}: {child} (grad {number(r.upstream)}) passes its gradient back to {parent} "
+                       f"(grad {number(grads[move.parent])} now). What is {ask}?")
+            grads[move.parent] = move.value
+        return out
+
+    def worksheet(self, answers: bool) -> str:
+        """The backward pass as a Markdown table (see :meth:`Stepper.worksheet`).
+
+        Args:
+            answers: fill the answer columns (local gradient, upstream, product, running grad).
+
+        Returns:
+            A line saying what the table holds, a blank line, and the table; one row per backward
+            step, numbered as the viewer numbers it.
+        """
+        root = name_of(self.root)
+        lines = [
+            f"Backward pass of {_cell(root)}, seeded with {_cell(root)}.grad = {_number6(self.grad)}. Each step: "
+            "parent.grad += local gradient × upstream (the node's grad); running grad is the parent's grad "
+            "after the step.",
+            "",
+            "| step | node | parent | local gradient | upstream | product | running grad |",
+            "|---:|---|---|---:|---:|---:|---:|",
+        ]
+        for k, move in enumerate(self.moves, 1):
+            if move.kind != "backward":
+                continue
+            r = move.record
+            assert r is not None
+            node = f"{name_of(r.node)} = {_expression(r.node)} = {_number6(r.node.data)}"
+            parent = f"{name_of(r.parent)} = {_number6(r.parent.data)}"
+            numbers = (r.local_grad, r.upstream, r.contribution, r.parent_grad)
+            filled = [_number6(x) if answers else "" for x in numbers]
+            lines.append("| " + " | ".join([str(k), _cell(node), _cell(parent), *filled]) + " |")
+        return "\n".join(lines) + "\n"
+
     def explain(self, node: Value | int, k: int) -> str:
         """What clicking ``node`` shows after ``k`` steps (see :meth:`Stepper.explain`).
 
@@ -313,3 +423,13 @@ def _expression(node: Value) -> str:
         if op[-1:] in "+-*/":
             return f"{op} {names[0]}"
     return f"{op}({', '.join(names)})"
+
+
+def _number6(x: float) -> str:
+    """A worksheet's number: six significant digits, as a ``Step`` prints (``-6``, ``0.786448``, ``inf``)."""
+    return f"{x:.6g}"
+
+
+def _cell(text: str) -> str:
+    """``text`` as one cell of a Markdown table: its ``|`` escaped, on one line."""
+    return " ".join(text.replace("|", "\\|").split())
