@@ -257,7 +257,7 @@ def test_the_page_of_a_cli_run_matches_metrics_and_model(browser: WebDriver, run
 def test_a_clicked_neuron_shows_the_stepper_of_the_saved_model(browser: WebDriver, runs: dict[str, Path]) -> None:
     from selenium.webdriver.common.by import By
 
-    from nn import load
+    from nn import MLP, load
     from nn.cli.plan import load_data
     from nn.views.training import _neuron_stepper, unpack_page
 
@@ -268,8 +268,9 @@ def test_a_clicked_neuron_shows_the_stepper_of_the_saved_model(browser: WebDrive
     browser.find_element(By.CSS_SELECTOR, '[data-neuron="2:3"]').click()
     frame = browser.find_element(By.CSS_SELECTOR, '[data-valuegrad-stepper="2:3"] iframe')
     srcdoc = frame.get_attribute("srcdoc")
-    assert srcdoc == payload["steppers"]["2:3"]
+    assert srcdoc is not None and srcdoc == payload["steppers"]["2:3"]
     model = load(folder / "model.json")
+    assert isinstance(model, MLP)
     X = load_data(build_parser().parse_args(list(MOONS))).X  # no split, no scaling: the rows in order
     want = _neuron_stepper(model, model.state_dict(), 1, 3, [float(v) for v in X[0]]).to_html()
     assert unpack_page(srcdoc) == want
