@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 OUTPUTS = ("model.json", "metrics.csv", "loss.png", "decision_boundary.png", "confusion_matrix.png",
-           "mistakes.png", "summary.json")
+           "mistakes.png", "training.html", "summary.json")
 """Every file ``valuegrad train`` may write into a run folder, in the order it writes them."""
 
 FILE_MODE = 0o644
@@ -243,12 +243,21 @@ class RunWriter:
 
 
 def metrics_csv(history: History) -> str:
-    """``step,loss,accuracy,lr``: one row per completed step, numbers in full precision."""
+    """``step,loss,accuracy,lr,val_loss,val_accuracy``: one row per completed step (``step``
+    counted from 0), numbers in full precision.
+
+    ``val_loss`` and ``val_accuracy`` are the held-out figures (``history.val_loss``,
+    ``history.val_accuracy``) on the rows of the steps they were evaluated after, and empty on
+    every other row (and on every row of a run without held-out data). ``history.val_steps``
+    counts from 1: held-out step ``s`` is row ``s - 1``.
+    """
+    held = {s - 1: (loss, acc) for s, loss, acc in zip(history.val_steps, history.val_loss, history.val_accuracy)}
     text = io.StringIO(newline="")
     w = csv.writer(text, lineterminator="\n")
-    w.writerow(["step", "loss", "accuracy", "lr"])
+    w.writerow(["step", "loss", "accuracy", "lr", "val_loss", "val_accuracy"])
     for k, (loss, acc, lr) in enumerate(zip(history.loss, history.accuracy, history.lr)):
-        w.writerow([k, repr(loss), repr(acc), repr(lr)])
+        val = held.get(k)
+        w.writerow([k, repr(loss), repr(acc), repr(lr), *((repr(val[0]), repr(val[1])) if val else ("", ""))])
     return text.getvalue()
 
 
@@ -291,20 +300,31 @@ def _png(plt: Any, fig: Any) -> bytes:
 
 
 def loss_png(history: History) -> bytes:
-    """The loss and the batch accuracy of every step."""
+    """The loss and the batch accuracy of every step and, with held-out data, the held-out loss
+    and accuracy at the steps they were evaluated (dashed, with markers)."""
     plt = _pyplot()
     losses = [x if math.isfinite(x) else math.nan for x in history.loss]
+    held_loss = [x if math.isfinite(x) else math.nan for x in history.val_loss]
+    at = [s - 1 for s in history.val_steps]  # the x axis counts steps from 0, as metrics.csv
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(losses, color="tab:blue", label="loss")
+    lines = ax.plot(losses, color="tab:blue", label="training loss")
+    if at:
+        lines += ax.plot(at, held_loss, color="tab:blue", linestyle="--", marker=".", markersize=3,
+                         label="held-out loss")
     ax.set_xlabel("step")
     ax.set_ylabel("loss", color="tab:blue")
-    finite = [x for x in losses if math.isfinite(x)]
+    finite = [x for x in losses + held_loss if math.isfinite(x)]
     if finite and min(finite) > 0 and max(finite) / min(finite) > 1e6:
         ax.set_yscale("log")
     ax2 = ax.twinx()
-    ax2.plot(history.accuracy, color="tab:orange", label="accuracy")
-    ax2.set_ylabel("training accuracy (batch)", color="tab:orange")
+    lines += ax2.plot(history.accuracy, color="tab:orange", label="training accuracy (batch)")
+    if at:
+        lines += ax2.plot(at, history.val_accuracy, color="tab:orange", linestyle="--", marker=".", markersize=3,
+                          label="held-out accuracy")
+    ax2.set_ylabel("accuracy", color="tab:orange")
     ax2.set_ylim(0, 1.05)
+    if at:
+        ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize=8)
     ax.set_title("valuegrad training")
     return _png(plt, fig)
 

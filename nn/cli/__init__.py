@@ -49,6 +49,20 @@ def _positive_int(text: str) -> int:
     return n
 
 
+SNAPSHOTS = 100
+"""``--snapshots``' default: ``nn.views.training.TARGET_SNAPSHOTS`` (not imported: ``valuegrad``
+starts without the views)."""
+MAX_SNAPSHOTS = 200
+"""``nn.views.training.MAX_SNAPSHOTS``: a view never keeps more."""
+
+
+def _snapshot_count(text: str) -> int:
+    n = _positive_int(text)
+    if n > MAX_SNAPSHOTS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SNAPSHOTS} snapshots, got {text!r}")
+    return n
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -104,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train an MLP and write a run folder", allow_abbrev=False,
                        description="Train an MLP on a generated 2-D set, a packaged real data set or a CSV "
-                                   "file; write model.json, metrics.csv, summary.json and pictures.")
+                                   "file; write model.json, metrics.csv, summary.json, pictures "
+                                   "and training.html.")
     source = t.add_mutually_exclusive_group()
     source.add_argument("--dataset", choices=[*sorted(n for n, d in DATASETS.items() if d.generated),
                                                  *(n for n, d in DATASETS.items() if not d.generated)], default=None,
@@ -147,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --vectorized: the arrays' float type (default float64)")
     t.add_argument("--seed", type=int, default=1337, metavar="N",
                    help="seeds the data, the split, the weights and the batches")
+    t.add_argument("--snapshots", type=_snapshot_count, default=SNAPSHOTS, metavar="N",
+                   help=f"training.html keeps at most N evenly spaced snapshots, the last step always one; the "
+                        f"held-out set is evaluated at the same steps (default {SNAPSHOTS}, at most {MAX_SNAPSHOTS})")
+    t.add_argument("--no-html", dest="html", action="store_false",
+                   help="do not record the snapshots nor write training.html")
     t.add_argument("--out", default=None, metavar="DIR", help="output folder (default runs/<dataset>-<timestamp>)")
     t.add_argument("--overwrite", action="store_true", help="allow an --out folder that already holds files")
     t.add_argument("--force", action="store_true",

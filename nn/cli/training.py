@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from autograd._extras import install_hint
 from nn.cli import plan as policy  # its limits are read when used, so a test or a caller can change them
@@ -37,6 +37,13 @@ from nn.report import (
 )
 from nn.scoring import Scorer
 from nn.train import LOSSES, History, make_optimizer, train
+
+VIEW_ROWS = 1000
+"""``training.html`` draws (and its steppers read) at most this many training rows: the page holds
+one dot per row of a two-feature set, and a large file's rows are not copied again."""
+
+if TYPE_CHECKING:
+    from nn.views.training import TrainingView
 
 __all__ = ["run_train"]
 
@@ -185,11 +192,48 @@ def _work(split: _Split) -> str:
     return f"an MLP of {n_parameters(split.widths):,} parameters, {rows:,} rows per step, {split.total:,} steps"
 
 
-def _fit(args: argparse.Namespace, split: _Split, model: MLP) -> tuple[History, DivergedError | None, float]:
+class _HeldOutSteps:
+    """A callback that only picks steps: without a page (``--no-html``) the held-out set is still
+    evaluated at the steps the page's snapshots would be, so ``metrics.csv`` is the same."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.last = 0
+
+    def on_train_begin(self, run: Any) -> None:
+        self.last = run.steps
+
+    def wants_step(self, step: int) -> bool:
+        return step % self.every == 0 or step == self.last
+
+
+def _listed(X: Any, limit: int | None = None) -> list[Any]:
+    """Rows as a list (a NumPy array's as lists of floats), the first ``limit`` of them."""
+    rows = X[:limit] if limit is not None else X
+    return cast(list[Any], rows.tolist()) if hasattr(rows, "tolist") else list(rows)
+
+
+def _fit(args: argparse.Namespace, split: _Split,
+         model: MLP) -> tuple[History, DivergedError | None, float, TrainingView | None]:
     """Train; stop at the first step whose loss (or, without L2, a weight) is not finite.
-    Returns the history, the divergence if any, and the seconds taken."""
+    Returns the history, the divergence if any, the seconds taken and the recording of the run
+    (None with ``--no-html``)."""
     plan = split.plan
     Xt = split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
+    validation = None
+    if len(split.X_test):
+        Xv = split.scaler.transform(split.X_test) if split.scaler is not None else split.X_test
+        validation = (_listed(Xv), split.y_test)
+    every = max(1, math.ceil(split.total / args.snapshots))
+    view: TrainingView | None = None
+    callbacks: list[Any] = []
+    if args.html:
+        from nn.views.training import TrainingView
+
+        view = TrainingView(model, _listed(Xt, VIEW_ROWS), split.y_train[:VIEW_ROWS], every=every)
+        callbacks.append(view)
+    elif validation is not None:
+        callbacks.append(_HeldOutSteps(every))
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
     params = model.parameters()
     close, report = _progress(split.total)
@@ -213,7 +257,8 @@ def _fit(args: argparse.Namespace, split: _Split, model: MLP) -> tuple[History, 
     try:
         history = train(model, Xt, split.y_train, loss=plan.loss, optimizer=optimizer, steps=plan.steps or 1,
                         batch_size=plan.batch_size, l2=plan.l2, seed=args.seed, on_step=on_step,
-                        vectorized=args.vectorized, epochs=plan.epochs,
+                        vectorized=args.vectorized, epochs=plan.epochs, validation=validation,
+                        callbacks=callbacks,
                         **({"backend": args.backend, "device": args.device, "dtype": args.dtype}
                            if args.vectorized else {}))
     finally:
@@ -221,7 +266,33 @@ def _fit(args: argparse.Namespace, split: _Split, model: MLP) -> tuple[History, 
     elapsed = time.perf_counter() - started
     if diverged is None and history.steps and not finite_weights():
         diverged = DivergedError(history.steps - 1, history.loss[-1], "a weight is no longer a finite number")
-    return history, diverged, elapsed
+    return history, diverged, elapsed, view
+
+
+def _write_page(writer: RunWriter, view: TrainingView | None) -> None:
+    """``training.html`` from what ``view`` recorded. A diverged run's page ends at its last
+    snapshot whose weights are all finite numbers (non-finite weights cannot be drawn); a run
+    with none, or one that cannot be drawn, gets one line saying so instead, as a picture does."""
+    if view is None:
+        return
+    drawable = [s for s in view.snapshots if all(map(math.isfinite, s.state.values()))]
+    dropped = len(view.snapshots) - len(drawable)
+    if not drawable:
+        note("skipped training.html: no snapshot has finite weights to draw")
+        return
+    from nn.views.page import render_page
+
+    view.snapshots = drawable
+    try:
+        page = render_page(view.payload())
+    except (ValueError, ArithmeticError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        note(f"skipped training.html: the run cannot be drawn ({first})")
+        return
+    if dropped:
+        note(f"training.html ends at step {drawable[-1].step}: the weights of the last {dropped} "
+             f"snapshot{'s' if dropped > 1 else ''} are not finite numbers")
+    writer.text("training.html", page)
 
 
 def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
@@ -241,7 +312,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
     scaled = ", standardized" if split.scaler is not None else ""
     print(f"valuegrad: training {model} on {data.name} ({len(split.X_train)} points{held}, {plan.loss} loss, "
           f"{plan.optimizer}{scaled})", flush=True)
-    history, diverged, elapsed = _fit(args, split, model)
+    history, diverged, elapsed, view = _fit(args, split, model)
 
     how = {"vectorized": "vectorised replay", "compiled": "compiled replay"}.get(history.path, "graphs built each step")
     done = f"{history.steps} steps" if history.steps == split.total else f"{history.steps} of {split.total} steps"
@@ -258,6 +329,8 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
         "path": history.path,
         "interrupted": history.interrupted,
         "diverged": diverged is not None,
+        "val_loss": history.val_loss[-1] if history.val_loss else None,
+        "val_accuracy": history.val_accuracy[-1] if history.val_accuracy else None,
     }
     writer = run.writer = RunWriter(run.folder)
     writer.begin()
@@ -265,6 +338,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
         print(f"valuegrad: {done} in {elapsed:.1f} s ({how}); final loss {readable(diverged.loss)}", flush=True)
         writer.text("metrics.csv", metrics_csv(history))
         writer.picture("loss.png", lambda: loss_png(history), note)
+        _write_page(writer, view)
         writer.remove_stale()
         writer.text("summary.json", summary_json(summary))
         print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)
@@ -299,6 +373,7 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
                        lambda: boundary_png(split.X_train, split.y_train, scorer.classify, train_acc), note)
     else:
         _write_evaluation(writer, split, pred_train, pred_test)
+    _write_page(writer, view)
     writer.remove_stale()
     writer.text("summary.json", summary_json(summary))
     print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)

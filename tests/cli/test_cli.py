@@ -25,9 +25,9 @@ def test_default_train_is_micrograds_demo_and_writes_every_file(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     out = tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
-        "decision_boundary.png", "loss.png", "metrics.csv", "model.json", "summary.json"]
+        "decision_boundary.png", "loss.png", "metrics.csv", "model.json", "summary.json", "training.html"]
     rows = list(csv.DictReader((out / "metrics.csv").open()))
-    assert len(rows) == 100 and list(rows[0]) == ["step", "loss", "accuracy", "lr"]
+    assert len(rows) == 100 and list(rows[0]) == ["step", "loss", "accuracy", "lr", "val_loss", "val_accuracy"]
     assert float(rows[0]["lr"]) == 1.0 and float(rows[-1]["lr"]) == pytest.approx(1.0 - 0.9 * 99 / 100)
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
     assert "final loss 0.0118, training accuracy 100.0%, no held-out data" in result.stdout
@@ -144,8 +144,9 @@ def test_training_without_matplotlib_still_writes_the_model(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert 'skipped loss.png: matplotlib is not installed (pip install "valuegrad[train]")' in result.stderr
     assert "skipped decision_boundary.png: matplotlib is not installed" in result.stderr
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["metrics.csv", "model.json", "summary.json"]
-    assert "valuegrad: wrote r/ (model.json, metrics.csv, summary.json)" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["metrics.csv", "model.json", "summary.json",
+                                                                  "training.html"]
+    assert "valuegrad: wrote r/ (model.json, metrics.csv, training.html, summary.json)" in result.stdout
     assert "step 3/3" in result.stderr  # progress goes to stderr; stdout holds the results
 
 

@@ -28,7 +28,7 @@ from nn.train import predict_classes
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SUMMARY_KEYS = {"train_accuracy", "test_accuracy", "classes", "n_train", "n_test", "steps", "seconds", "loss",
-                "path", "interrupted", "diverged", "data"}
+                "path", "interrupted", "diverged", "data", "val_loss", "val_accuracy"}
 IRIS_COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
@@ -68,7 +68,8 @@ def iris_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_iris_defaults_reach_93_percent_held_out_and_write_a_confusion_matrix(iris_run: tuple[Path, str]) -> None:
     run, stdout = iris_run
-    assert _files(run) == ["confusion_matrix.png", "loss.png", "metrics.csv", "model.json", "summary.json"]
+    assert _files(run) == ["confusion_matrix.png", "loss.png", "metrics.csv", "model.json", "summary.json",
+                           "training.html"]
     summary = _summary(run)
     assert set(summary) == SUMMARY_KEYS
     assert summary["classes"] == ["setosa", "versicolor", "virginica"]
@@ -240,7 +241,7 @@ def test_digits_defaults_reach_95_percent_held_out_and_draw_the_mistakes(tmp_pat
     assert result.returncode == 0, result.stderr
     run = tmp_path / "run"
     assert _files(run) == ["confusion_matrix.png", "loss.png", "metrics.csv", "mistakes.png", "model.json",
-                           "summary.json"]
+                           "summary.json", "training.html"]
     summary = _summary(run)
     assert (summary["n_train"], summary["n_test"], summary["steps"]) == (1438, 359, 5 * 45)
     test_accuracy = summary["test_accuracy"]

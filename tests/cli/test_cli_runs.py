@@ -49,6 +49,8 @@ def _complete(folder: Path) -> None:
             json.loads(path.read_text())
         elif path.suffix == ".png":
             assert path.read_bytes().endswith(b"IEND\xaeB`\x82")
+        elif path.suffix == ".html":
+            assert path.read_text(encoding="utf-8").endswith("</html>\n")
 
 
 class _Lines:
@@ -107,7 +109,8 @@ def test_first_ctrl_c_finishes_the_step_writes_the_run_and_exits_130(
     proc.send_signal(signal.SIGINT)
     assert proc.wait(WAIT_S) == 130
     run = tmp_path / "run"
-    assert _files(run) == ["decision_boundary.png", "loss.png", "metrics.csv", "model.json", "summary.json"]
+    assert _files(run) == ["decision_boundary.png", "loss.png", "metrics.csv", "model.json", "summary.json",
+                           "training.html"]
     _complete(run)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["interrupted"] is True
@@ -116,7 +119,8 @@ def test_first_ctrl_c_finishes_the_step_writes_the_run_and_exits_130(
     load(run / "model.json")
     stdout, stderr = out.text(), err.text()
     assert f"valuegrad: {summary['steps']} of 3000 steps in " in stdout
-    assert "valuegrad: wrote run/ (model.json, metrics.csv, loss.png, decision_boundary.png, summary.json)" in stdout
+    assert ("valuegrad: wrote run/ (model.json, metrics.csv, loss.png, decision_boundary.png, training.html, "
+            "summary.json)") in stdout
     assert (f"valuegrad: interrupted by Ctrl-C after {summary['steps']} of 3000 steps; the run folder holds the "
             "model as trained so far\n") in stderr
     assert "Traceback" not in stderr
@@ -175,7 +179,7 @@ def test_a_folder_holding_files_is_refused_unless_overwrite_and_runs_never_mix(t
     assert main(["train", "--steps", "2", "--out", str(tmp_path / "run"), "--overwrite"]) == 0
     # the iris run's confusion matrix is gone: everything in the folder is from the moons run
     assert _files(tmp_path / "run") == ["decision_boundary.png", "loss.png", "metrics.csv", "model.json",
-                                        "summary.json"]
+                                        "summary.json", "training.html"]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["data"] == "moons"
 
 
@@ -280,7 +284,7 @@ def test_huge_losses_print_readably_and_undrawable_data_skips_one_picture(tmp_pa
     assert "Traceback" not in result.stderr
     assert ("valuegrad: skipped decision_boundary.png: the points are too far apart to draw (coordinates up to "
             in result.stderr)
-    assert _files(tmp_path / "run") == ["loss.png", "metrics.csv", "model.json", "summary.json"]
+    assert _files(tmp_path / "run") == ["loss.png", "metrics.csv", "model.json", "summary.json", "training.html"]
 
 
 def test_points_at_infinity_are_refused(tmp_path: Path) -> None:
