@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import signal
 import sys
@@ -20,6 +21,7 @@ from nn.cli.plan import Plan, load_data, make_plan, over_limit
 from nn.cost import estimate, n_parameters
 from nn.data import LoadedData, Standardizer, train_test_split
 from nn.layers import MLP
+from nn.optim import Optimizer
 from nn.report import (
     OutputError,
     RunFolder,
@@ -185,12 +187,17 @@ def _work(split: _Split) -> str:
     return f"an MLP of {n_parameters(split.widths):,} parameters, {rows:,} rows per step, {split.total:,} steps"
 
 
-def _fit(args: argparse.Namespace, split: _Split, model: MLP) -> tuple[History, DivergedError | None, float]:
+def _inputs(split: _Split) -> Sequence[Sequence[float]]:
+    """The training rows as the model sees them (standardized when asked)."""
+    return split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
+
+
+def _fit(args: argparse.Namespace, split: _Split, model: MLP,
+         optimizer: Optimizer) -> tuple[History, DivergedError | None, float]:
     """Train; stop at the first step whose loss (or, without L2, a weight) is not finite.
     Returns the history, the divergence if any, and the seconds taken."""
     plan = split.plan
-    Xt = split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
-    optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
+    Xt = _inputs(split)
     params = model.parameters()
     close, report = _progress(split.total)
 
@@ -241,7 +248,8 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
     scaled = ", standardized" if split.scaler is not None else ""
     print(f"valuegrad: training {model} on {data.name} ({len(split.X_train)} points{held}, {plan.loss} loss, "
           f"{plan.optimizer}{scaled})", flush=True)
-    history, diverged, elapsed = _fit(args, split, model)
+    optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
+    history, diverged, elapsed = _fit(args, split, model, optimizer)
 
     how = {"vectorized": "vectorised replay", "compiled": "compiled replay"}.get(history.path, "graphs built each step")
     done = f"{history.steps} steps" if history.steps == split.total else f"{history.steps} of {split.total} steps"
@@ -299,6 +307,8 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
                        lambda: boundary_png(split.X_train, split.y_train, scorer.classify, train_acc), note)
     else:
         _write_evaluation(writer, split, pred_train, pred_test)
+    if args.diagnose:
+        _diagnose(writer, split, model, optimizer)
     writer.remove_stale()
     writer.text("summary.json", summary_json(summary))
     print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)
@@ -307,6 +317,18 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
               "as trained so far")
         return EXIT_INTERRUPTED
     return 0
+
+
+def _diagnose(writer: RunWriter, split: _Split, model: MLP, optimizer: Optimizer) -> None:
+    """The trained network's health on the training rows, with the run's loss, L2 term and
+    optimizer (the update ratios of the step it would take next): printed, and written to
+    ``diagnosis.json``."""
+    from nn.health import diagnose
+
+    report = diagnose(model, _inputs(split), split.y_train, loss=split.plan.loss, l2=split.plan.l2,
+                      optimizer=optimizer)
+    print(report, flush=True)
+    writer.text("diagnosis.json", json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
 
 
 def _write_evaluation(writer: RunWriter, split: _Split, pred_train: list[int], pred_test: list[int]) -> None:
