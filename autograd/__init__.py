@@ -9,7 +9,7 @@
 
 ``Value`` is the graph node; ``no_grad``, ``detect_anomaly`` and ``trace_origins`` switch how
 new nodes are recorded; ``topological_order``, ``backward`` and ``backward_steps`` expose the
-backward pass.
+backward pass; ``grad``, ``hessian``, ``gradcheck`` and ``nudge`` are gradients as functions.
 
 The step-through viewer, drawings, SymPy bridge and compiled replay (``Stepper``, ``draw_dot``,
 ``to_sympy``, ``Tape``, ...) load on first use, so that ``import autograd`` stays quick.
@@ -24,6 +24,7 @@ from autograd.backward import Step, backward, backward_steps, topological_order
 from autograd.custom import define_op
 from autograd.functional import (
     GradcheckError,
+    Nudge,
     grad,
     grad_fn,
     gradcheck,
@@ -31,6 +32,7 @@ from autograd.functional import (
     hessian,
     jacobian,
     jvp,
+    nudge,
     value_and_grad,
 )
 from autograd.modes import (
@@ -70,6 +72,7 @@ __all__ = [
     "BatchTape",
     "DotNotFoundError",
     "GradcheckError",
+    "Nudge",
     "SampleTape",
     "Step",
     "Stepper",
@@ -94,6 +97,7 @@ __all__ = [
     "jvp",
     "logsumexp",
     "no_grad",
+    "nudge",
     "select",
     "set_grad_enabled",
     "to_sympy",

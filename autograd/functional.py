@@ -1,4 +1,5 @@
-"""Gradients as functions: ``grad`` (to any order), ``jvp`` (forward mode), and JAX-style helpers.
+"""Gradients as functions: ``grad`` (to any order), ``jvp`` (forward mode), and JAX-style helpers;
+``gradcheck`` and ``nudge``, which check a gradient against what the function actually does.
 
 ``grad(output, inputs)`` runs the same reverse sweep as ``Value.backward`` but collects the
 result in a dictionary, so no ``.grad`` attribute changes. With ``create_graph=True`` the
@@ -12,14 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograd.backward import topological_order
+from autograd.modes import enable_grad
 from autograd.ops import node_forward, node_partials
 from autograd.value import FoldedValue, Value, as_float
 
 __all__ = [
     "GradcheckError",
+    "Nudge",
     "grad",
     "grad_fn",
     "gradcheck",
@@ -27,6 +30,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "nudge",
     "value_and_grad",
 ]
 
@@ -299,6 +303,110 @@ def gradgradcheck(
     lines = [f"second-derivative mismatch in {len(bad)} entr{'y' if len(bad) == 1 else 'ies'}:", *bad]
     lines += _rule_suspects(out, atol, rtol)
     raise GradcheckError("\n".join(lines))
+
+
+class Nudge(NamedTuple):
+    """What :func:`nudge` found: the loss's actual change against the Taylor predictions.
+
+    Attributes:
+        delta: the change made to the parameter.
+        before: the loss at the parameter's own value.
+        after: the loss with the parameter moved by ``delta``.
+        g: d loss / d parameter at the parameter's own value.
+        h: d² loss / d parameter², from ``grad(..., create_graph=True)``.
+        actual: ``after - before``.
+        first_order: ``g * delta``.
+        second_order: ``g * delta + h * delta**2 / 2``.
+        first_order_error: ``|first_order - actual| / |actual|`` (0 when they are equal, inf
+            when only the actual change is 0).
+        second_order_error: the same for ``second_order``.
+    """
+
+    delta: float
+    before: float
+    after: float
+    g: float
+    h: float
+    actual: float
+    first_order: float
+    second_order: float
+    first_order_error: float
+    second_order_error: float
+
+    def __str__(self) -> str:
+        return (f"nudge by {self.delta:g}: the loss changed by {self.actual:.6g}; "
+                f"first order g*delta = {self.first_order:.6g} (relative error {self.first_order_error:.3g}), "
+                f"second order g*delta + h*delta**2/2 = {self.second_order:.6g} "
+                f"(relative error {self.second_order_error:.3g})")
+
+
+def nudge(loss_fn: Callable[[], Value], param: Value, delta: float) -> Nudge:
+    """Move one parameter (or input) by ``delta``, recompute the loss, and compare the actual
+    change with what the gradient predicts: the definition of a gradient, checked live.
+
+    The gradient ``g`` and the second derivative ``h`` come from :func:`grad` with
+    ``create_graph=True`` on the graph ``loss_fn()`` builds at the parameter's own value. The
+    parameter's ``.data`` and ``.grad`` are put back afterwards, whatever happens (also when
+    ``loss_fn`` raises); nothing else is changed by ``nudge`` itself.
+
+    Args:
+        loss_fn: a function of no arguments that builds the loss ``Value`` from ``param`` (it is
+            called twice: at the parameter's value and at the nudged one).
+        param: the leaf to move (a parameter or an input Value).
+        delta: how far to move it: a finite number other than 0.
+
+    Returns:
+        A :class:`Nudge` with the actual change, the first- and second-order predictions and
+        their relative errors.
+
+    Raises:
+        TypeError: ``loss_fn`` is not callable or does not return a Value, ``param`` is not a
+            Value, or ``delta`` is not a real number.
+        ValueError: ``param`` is not a leaf (moving an interior node changes nothing
+            ``loss_fn`` recomputes), or ``delta`` is 0 or not finite.
+
+    Example:
+        >>> w = Value(3.0)
+        >>> r = nudge(lambda: w * w, w, 0.5)   # w**2 is quadratic: second order is exact
+        >>> r.actual, r.first_order, r.second_order, r.second_order_error
+        (3.25, 3.0, 3.25, 0.0)
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"nudge() loss_fn must be a function of no arguments returning the loss Value, "
+                        f"got {type(loss_fn).__name__}")
+    if not isinstance(param, Value):
+        raise TypeError(f"nudge() param must be a Value (a parameter or input), got {type(param).__name__}")
+    if not param.is_leaf:
+        raise ValueError("nudge() param must be a leaf (a parameter or input): an interior node's value is "
+                         "recomputed from its inputs, so moving it changes nothing loss_fn builds")
+    step = as_float(delta)
+    if step is None or isinstance(delta, bool):
+        raise TypeError(f"nudge() delta must be a real number, got {type(delta).__name__}")
+    if step == 0.0 or not math.isfinite(step):
+        raise ValueError(f"nudge() delta must be a finite number other than 0, got {delta!r}")
+    own, own_grad = param.data, param.grad
+    try:
+        with enable_grad():  # the derivatives need the graph even inside a no_grad block
+            loss = _as_value(loss_fn(), "nudge() loss_fn")
+            (g,) = grad(loss, [param], create_graph=True)
+            (h,) = grad(g, [param])
+        param.data = own + step
+        after = _as_value(loss_fn(), "nudge() loss_fn").data
+    finally:
+        param.data, param.grad = own, own_grad
+    actual = after - loss.data
+    first = g.data * step
+    second = first + 0.5 * h.data * step * step
+    return Nudge(step, loss.data, after, g.data, h.data, actual, first, second,
+                 _relative_error(first, actual), _relative_error(second, actual))
+
+
+def _relative_error(predicted: float, actual: float) -> float:
+    if predicted == actual:
+        return 0.0
+    if actual == 0.0:
+        return math.inf
+    return abs(predicted - actual) / abs(actual)
 
 
 # --- helpers ---------------------------------------------------------------------------------

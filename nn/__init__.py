@@ -8,8 +8,9 @@
 Code written for micrograd runs after changing only its imports
 (``from autograd import Value``, ``from nn import MLP``).
 
-Saving and loading and the data helpers (``save``, ``load``, ``data``) load on first use, so
-that ``import nn`` stays quick.
+Saving and loading, the data helpers, the views and the health report (``save``, ``load``,
+``data``, ``TrainingView``, ``draw_network``, ``diagnose``) load on first use, so that
+``import nn`` stays quick.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from nn.train import History, predict_classes, threshold_of, train
 
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
     from nn import data
+    from nn.health import diagnose
     from nn.io import load, save
     from nn.views import TrainingView, draw_network
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
 _LAZY = {
     "data": "nn.data",
     "TrainingView": "nn.views",
+    "diagnose": "nn.health",  # not a module nn.diagnose: importing it would bind the module over the function
     "draw_network": "nn.views",
     "load": "nn.io",
     "save": "nn.io",
@@ -65,6 +68,7 @@ __all__ = [
     "bce_with_logits",
     "cross_entropy",
     "data",
+    "diagnose",
     "draw_network",
     "hinge_loss",
     "load",

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 OUTPUTS = ("model.json", "metrics.csv", "loss.png", "decision_boundary.png", "confusion_matrix.png",
-           "mistakes.png", "training.html", "summary.json")
+           "mistakes.png", "training.html", "diagnosis.json", "summary.json")
 """Every file ``valuegrad train`` may write into a run folder, in the order it writes them."""
 
 FILE_MODE = 0o644

@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --backend torch: cpu (default), cuda or cuda:N")
     t.add_argument("--dtype", choices=("float64", "float32"), default=None,
                    help="with --vectorized: the arrays' float type (default float64)")
+    t.add_argument("--diagnose", action="store_true",
+                   help="at the end, print the network's health per layer (gradients, dead and saturated "
+                        "units) and write it to diagnosis.json")
     t.add_argument("--seed", type=int, default=1337, metavar="N",
                    help="seeds the data, the split, the weights and the batches")
     t.add_argument("--snapshots", type=_snapshot_count, default=SNAPSHOTS, metavar="N",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import signal
 import sys
@@ -20,6 +21,7 @@ from nn.cli.plan import Plan, load_data, make_plan, over_limit
 from nn.cost import estimate, n_parameters
 from nn.data import LoadedData, Standardizer, train_test_split
 from nn.layers import MLP
+from nn.optim import Optimizer
 from nn.report import (
     OutputError,
     RunFolder,
@@ -213,13 +215,18 @@ def _listed(X: Any, limit: int | None = None) -> list[Any]:
     return cast(list[Any], rows.tolist()) if hasattr(rows, "tolist") else list(rows)
 
 
-def _fit(args: argparse.Namespace, split: _Split,
-         model: MLP) -> tuple[History, DivergedError | None, float, TrainingView | None]:
+def _inputs(split: _Split) -> Sequence[Sequence[float]]:
+    """The training rows as the model sees them (standardized when asked)."""
+    return split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
+
+
+def _fit(args: argparse.Namespace, split: _Split, model: MLP,
+         optimizer: Optimizer) -> tuple[History, DivergedError | None, float, TrainingView | None]:
     """Train; stop at the first step whose loss (or, without L2, a weight) is not finite.
     Returns the history, the divergence if any, the seconds taken and the recording of the run
     (None with ``--no-html``)."""
     plan = split.plan
-    Xt = split.scaler.transform(split.X_train) if split.scaler is not None else split.X_train
+    Xt = _inputs(split)
     validation = None
     if len(split.X_test):
         Xv = split.scaler.transform(split.X_test) if split.scaler is not None else split.X_test
@@ -234,7 +241,6 @@ def _fit(args: argparse.Namespace, split: _Split,
         callbacks.append(view)
     elif validation is not None:
         callbacks.append(_HeldOutSteps(every))
-    optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
     params = model.parameters()
     close, report = _progress(split.total)
 
@@ -312,7 +318,8 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
     scaled = ", standardized" if split.scaler is not None else ""
     print(f"valuegrad: training {model} on {data.name} ({len(split.X_train)} points{held}, {plan.loss} loss, "
           f"{plan.optimizer}{scaled})", flush=True)
-    history, diverged, elapsed, view = _fit(args, split, model)
+    optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr, split.total)
+    history, diverged, elapsed, view = _fit(args, split, model, optimizer)
 
     how = {"vectorized": "vectorised replay", "compiled": "compiled replay"}.get(history.path, "graphs built each step")
     done = f"{history.steps} steps" if history.steps == split.total else f"{history.steps} of {split.total} steps"
@@ -374,6 +381,8 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
     else:
         _write_evaluation(writer, split, pred_train, pred_test)
     _write_page(writer, view)
+    if args.diagnose:
+        _diagnose(writer, split, model, optimizer)
     writer.remove_stale()
     writer.text("summary.json", summary_json(summary))
     print(f"valuegrad: wrote {run.folder.path}/ ({', '.join(writer.written)})", flush=True)
@@ -382,6 +391,18 @@ def _train_and_write(args: argparse.Namespace, run: _Run) -> int:
               "as trained so far")
         return EXIT_INTERRUPTED
     return 0
+
+
+def _diagnose(writer: RunWriter, split: _Split, model: MLP, optimizer: Optimizer) -> None:
+    """The trained network's health on the training rows, with the run's loss, L2 term and
+    optimizer (the update ratios of the step it would take next): printed, and written to
+    ``diagnosis.json``."""
+    from nn.health import diagnose
+
+    report = diagnose(model, _inputs(split), split.y_train, loss=split.plan.loss, l2=split.plan.l2,
+                      optimizer=optimizer)
+    print(report, flush=True)
+    writer.text("diagnosis.json", json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
 
 
 def _write_evaluation(writer: RunWriter, split: _Split, pred_train: list[int], pred_test: list[int]) -> None:
