@@ -12,7 +12,7 @@ new nodes are recorded; ``topological_order``, ``backward`` and ``backward_steps
 backward pass.
 
 The step-through viewer, drawings, SymPy bridge and compiled replay (``Stepper``, ``draw_dot``,
-``to_sympy``, ``Tape``, ...) load on first use, so that ``import autograd`` stays quick.
+``to_sympy``, ``Tape``, ``why``, ...) load on first use, so that ``import autograd`` stays quick.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from autograd.show.dot import DotNotFoundError, draw_dot
     from autograd.show.stepper import Stepper
     from autograd.show.symbolic import to_sympy
+    from autograd.show.why import WhyReport, why
 
 # Public names whose modules are loaded on first access (PEP 562): each pulls in code (the
 # viewer's assets, Graphviz, code generation) that computing gradients never needs.
@@ -63,6 +64,8 @@ _LAZY = {
     "TapeMismatchError": "autograd.replay.tape",
     "draw_dot": "autograd.show.dot",
     "to_sympy": "autograd.show.symbolic",
+    "WhyReport": "autograd.show.why",
+    "why": "autograd.show.why",
 }
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "Tape",
     "TapeMismatchError",
     "Value",
+    "WhyReport",
     "backward",
     "backward_steps",
     "define_op",
@@ -100,6 +104,7 @@ __all__ = [
     "topological_order",
     "trace_origins",
     "value_and_grad",
+    "why",
 ]
 
 
