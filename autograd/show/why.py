@@ -25,6 +25,8 @@ __all__ = ["SATURATED", "Cut", "WhyReport", "why"]
 SATURATED = 0.01
 """A sigmoid or tanh whose local gradient is below this is saturated (and cuts the gradient)."""
 
+_SHOWN = 5  # uses listed in the text
+
 REASONS = ("inactive", "zero derivative", "saturated", "kink", "times zero", "tiny")
 
 # A parameter an nn module labelled with its state_dict name: ``layers.1.neurons.3.w.0``.
@@ -95,8 +97,10 @@ class WhyReport:
         if not self.reachable:
             return f"d{root}/d{name} = 0: {root} does not depend on {name}"
         lines = [f"d{root}/d{name} = {self.grad!r}, the sum over its {len(self.by_consumer)} use(s):"]
-        for consumer, contribution in self.by_consumer:
+        for consumer, contribution in self.by_consumer[:_SHOWN]:
             lines.append(f"  via {name_of(consumer)} (op '{op_text(consumer)}'): {contribution!r}")
+        if len(self.by_consumer) > _SHOWN:  # a batch: one use per sample; the fields have them all
+            lines.append(f"  ... and {len(self.by_consumer) - _SHOWN} more (report.by_consumer lists them all)")
         if self.cause is not None:
             lines.append(f"non-finite: it started at {describe_cause(self.cause)}")
         if self.cancelled:
