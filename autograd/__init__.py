@@ -12,7 +12,7 @@ new nodes are recorded; ``topological_order``, ``backward`` and ``backward_steps
 backward pass; ``grad``, ``hessian``, ``gradcheck`` and ``nudge`` are gradients as functions.
 
 The step-through viewer, drawings, SymPy bridge and compiled replay (``Stepper``, ``draw_dot``,
-``to_sympy``, ``Tape``, ...) load on first use, so that ``import autograd`` stays quick.
+``to_sympy``, ``Tape``, ``why``, ...) load on first use, so that ``import autograd`` stays quick.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from autograd.show.dot import DotNotFoundError, draw_dot
     from autograd.show.stepper import Stepper
     from autograd.show.symbolic import to_sympy
+    from autograd.show.why import WhyReport, why
 
 # Public names whose modules are loaded on first access (PEP 562): each pulls in code (the
 # viewer's assets, Graphviz, code generation) that computing gradients never needs.
@@ -65,6 +66,8 @@ _LAZY = {
     "TapeMismatchError": "autograd.replay.tape",
     "draw_dot": "autograd.show.dot",
     "to_sympy": "autograd.show.symbolic",
+    "WhyReport": "autograd.show.why",
+    "why": "autograd.show.why",
 }
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "Tape",
     "TapeMismatchError",
     "Value",
+    "WhyReport",
     "backward",
     "backward_steps",
     "define_op",
@@ -104,6 +108,7 @@ __all__ = [
     "topological_order",
     "trace_origins",
     "value_and_grad",
+    "why",
 ]
 
 

@@ -18,7 +18,9 @@ from autograd.ops import as_float
 if TYPE_CHECKING:
     from autograd.value import Value
 
-__all__ = ["Step", "backward", "backward_steps", "require_value", "topological_order"]
+__all__ = [
+    "Step", "backward", "backward_steps", "describe_cause", "first_cause", "require_value", "topological_order",
+]
 
 
 def require_value(x: object, who: str) -> None:
@@ -235,10 +237,75 @@ def _with_earlier(earlier: float, this_pass: float) -> float:
 def _raise_backward_anomaly(node: Value, parent: Value, local: float, upstream: float) -> None:
     inputs = ", ".join(repr(p.data) for p in node.parents)
     where = node.origin or "an unknown place (created outside detect_anomaly)"
+    cause = first_cause(node)
     raise AnomalyError(
         f"backward through op {node.op!r} (inputs {inputs}) gave a non-finite gradient: "
-        f"local gradient {local!r} * upstream {upstream!r}; node created at {where}"
+        f"local gradient {local!r} * upstream {upstream!r}; node created at {where}; {_started(node, cause)}",
+        surfaced=node,
+        cause=cause,
     )
+
+
+def _started(surfaced: Value, cause: Value) -> str:
+    """The message's second half: where the non-finite number started."""
+    if cause is surfaced:
+        return "it started there (this op's inputs are finite)"
+    return f"it started at {describe_cause(cause)}"
+
+
+def describe_cause(cause: Value) -> str:
+    """How an anomaly's cause reads in messages: its op, inputs, result or local gradient, origin.
+
+    Args:
+        cause: a node :func:`first_cause` returned.
+
+    Returns:
+        For example ``"op 'log' (inputs 0.0) -> -inf, created at model.py:12"``.
+    """
+    where = cause.origin or "an unknown place (created outside detect_anomaly)"
+    if not cause.parents:
+        return f"the leaf {cause.data!r}, created at {where}"
+    inputs = ", ".join(repr(p.data) for p in cause.parents)
+    if math.isfinite(cause.data):
+        bad = ", ".join(repr(g) for g in cause.local_grads if not math.isfinite(g))
+        what = f"= {cause.data!r} with non-finite local gradient {bad}"
+    else:
+        what = f"-> {cause.data!r}"
+    return f"op {cause.op!r} (inputs {inputs}) {what}, created at {where}"
+
+
+def first_cause(node: Value) -> Value:
+    """Where a non-finite number reaching ``node`` started: traced forward to its first cause.
+
+    When one of ``node``'s inputs is nan or infinite, the walk follows the non-finite inputs down
+    to the nodes whose value became non-finite from finite inputs (``log(0)``, ``0/0``,
+    ``exp(800)``; or a leaf that holds one) and returns the earliest of them in topological order.
+    When ``node``'s inputs are all finite, the trouble started at ``node`` itself: its value or
+    its local gradient (``sqrt'(0)``) is the first non-finite number.
+
+    Args:
+        node: where a non-finite value or gradient was noticed.
+
+    Returns:
+        The node where it started (``node`` itself when its inputs are finite).
+    """
+    require_value(node, "first_cause()")
+    if all(math.isfinite(p.data) for p in node.parents):
+        return node
+    sources: set[Value] = set()
+    seen: set[Value] = set()
+    stack = [p for p in node.parents if not math.isfinite(p.data)]
+    while stack:
+        m = stack.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        bad = [p for p in m.parents if not math.isfinite(p.data)]
+        if bad:
+            stack += bad
+        else:
+            sources.add(m)
+    return next(m for m in topological_order(node) if m in sources)
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> Generator[Step, None, None]:

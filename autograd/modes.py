@@ -36,7 +36,20 @@ __all__ = [
 
 
 class AnomalyError(ArithmeticError):
-    """Raised under :func:`detect_anomaly` when an op or a backward pass produces nan/inf."""
+    """Raised under :func:`detect_anomaly` when an op or a backward pass produces nan/inf.
+
+    Attributes:
+        surfaced: the node where the problem was noticed: the op whose output is non-finite, or
+            the node whose backward edge gave a non-finite gradient (None if not known).
+        cause: where it started: the earliest node, in topological order, whose value became
+            non-finite from finite inputs or whose local gradient is non-finite (None if not known).
+            The same node as ``surfaced`` when the problem began there.
+    """
+
+    def __init__(self, message: str, surfaced: Any = None, cause: Any = None) -> None:
+        super().__init__(message)
+        self.surfaced = surfaced
+        self.cause = cause
 
 
 class _ThreadModes(threading.local):

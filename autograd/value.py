@@ -443,9 +443,20 @@ def _node_with_modes(
         inputs = ", ".join(repr(p.data) for p in parents)
         if const is not None:
             inputs += f" and the constant {const!r}"
+        # the node is made all the same, so the error can carry it (it surfaced and started here)
+        bad = _record_with_modes(data, prim, parents, local_grads, const)
         raise AnomalyError(
-            f"op {prim.op_string(const)!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}"
+            f"op {prim.op_string(const)!r} produced {data!r} from finite inputs ({inputs}) at {caller_origin()}; "
+            "it started there",
+            surfaced=bad,
+            cause=bad,
         )
+    return _record_with_modes(data, prim, parents, local_grads, const)
+
+
+def _record_with_modes(
+    data: float, prim: Primitive, parents: tuple[Value, ...], local_grads: tuple[float, ...], const: float | None
+) -> Value:
     if not MODE.grad_enabled:  # no_grad: the result is a plain leaf with no history
         leaf = _new(TracedValue) if MODE.origins or MODE.anomaly else _new(Value)
         leaf.__init__(data)  # type: ignore[misc]

@@ -233,6 +233,7 @@ class MLP(Module):
             )
             for i in range(len(nouts))
         ]
+        self.label_parameters()
 
     @property
     def config(self) -> dict[str, Any]:

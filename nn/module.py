@@ -106,6 +106,17 @@ class Module:
             values.append(f)
         for (_, p), f in zip(params, values):
             p.data = f
+        self.label_parameters()
+
+    def label_parameters(self) -> None:
+        """Label every parameter that has no label with its ``state_dict`` name
+        (``layers.1.neurons.3.w.0``), so drawings, ``explain``, ``why`` and ``to_sympy`` name it.
+
+        A label the user gave is kept. ``MLP`` calls this when it is made, and
+        ``load_state_dict`` when weights are loaded."""
+        for name, p in self.named_parameters():
+            if not p.label:
+                p.label = name
 
     @property
     def config(self) -> dict[str, Any]:

@@ -267,3 +267,71 @@ def test_trace_origins_as_a_decorator() -> None:
     y = make(Value(0.0))
     assert y.origin == lines[0]
     assert not MODE.origins
+
+
+# --- anomalies traced to their cause ----------------------------------------------------------------
+
+
+def test_forward_anomaly_carries_the_new_node_as_surfaced_and_cause() -> None:
+    x = Value(0.0)
+    with detect_anomaly(), pytest.raises(AnomalyError, match="it started there") as info:
+        x.log()
+    err = info.value
+    assert err.surfaced is err.cause
+    assert isinstance(err.cause, Value) and err.cause.op == "log" and err.cause.data == -math.inf
+    assert err.cause.parents == (x,)
+
+
+def test_backward_anomaly_is_traced_forward_to_the_op_that_made_the_nan() -> None:
+    with trace_origins():
+        x = Value(0.0)
+        where = _next_line()
+        a = x.log()  # -inf: the cause
+        b = a * 0.0  # nan
+        w = Value(2.0)
+        loss = b * w  # backward notices here: d loss / d w = b = nan
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        loss.backward()
+    err = info.value
+    assert err.surfaced is loss and err.cause is a
+    message = str(err)
+    assert message.startswith("backward through op '*' (inputs nan, 2.0) gave a non-finite gradient")
+    assert f"it started at op 'log' (inputs 0.0) -> -inf, created at {where}" in message
+
+
+def test_an_overflow_built_outside_the_block_is_the_cause() -> None:
+    e = Value(1000.0).exp()
+    loss = (e - e) * Value(2.0)
+    started = r"it started at op 'exp' \(inputs 1000\.0\) -> inf"
+    with detect_anomaly(), pytest.raises(AnomalyError, match=started) as info:
+        loss.backward()
+    assert info.value.cause is e and info.value.surfaced is loss
+
+
+def test_a_non_finite_local_gradient_is_its_own_cause() -> None:
+    x = Value(0.0)
+    y = x.sqrt()
+    started = r"it started there \(this op's inputs are finite\)"
+    with detect_anomaly(), pytest.raises(AnomalyError, match=started) as info:
+        (y * 3.0).backward()
+    assert info.value.surfaced is y and info.value.cause is y
+
+
+def test_the_earliest_of_two_causes_is_named() -> None:
+    from autograd.backward import first_cause
+
+    first = Value(-1.0).log()  # nan
+    second = Value(0.0).log()  # -inf
+    # earliest in topological order: the one reached through the first argument
+    assert first_cause((second + first) * 2.0) is second
+    assert first_cause((first + second) * 2.0) is first
+    assert first_cause(Value(1.0) * 2.0).op == "*"  # finite inputs: the node itself
+    leaf = Value(math.inf)
+    assert first_cause(leaf * 2.0) is leaf
+    with pytest.raises(TypeError, match=r"first_cause\(\) needs a Value"):
+        first_cause(1.0)  # type: ignore[arg-type]
+
+
+def test_anomaly_error_without_nodes_still_works() -> None:
+    err = AnomalyError("plain")
+    assert str(err) == "plain" and err.surfaced is None and err.cause is None
