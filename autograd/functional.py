@@ -487,8 +487,8 @@ def _suspects(out: Value, eps: float, atol: float, rtol: float) -> list[str]:
                 where = f" created at {node.origin}" if node.origin else ""
                 if node.primitive is not None and node.primitive.kink and abs(args[i]) <= h:
                     lines.append(
-                        f"  op {node.op!r}{where} is at its kink (input {i} = {args[i]!r}): its derivative jumps at "
-                        f"0, so a finite difference there says nothing (local gradient {local!r}, finite "
+                        f"  op {node.op!r}{where} is at its kink (input {i} = {args[i]!r}): the op or its derivative "
+                        f"jumps at 0, so a finite difference there says nothing (local gradient {local!r}, finite "
                         f"difference {numeric!r}); check at a point away from 0"
                     )
                     continue

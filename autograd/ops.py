@@ -14,7 +14,7 @@ A :class:`Primitive` holds everything about one op, side by side::
 
 ``forward`` computes the op on floats; ``local_grads`` is its derivative rule: given the inputs
 (and a folded constant) and the output, one partial derivative per input. Rules are written with
-arithmetic operators and the helpers ``exp``, ``log``, ``div``, ``pow``, ``sigmoid`` and ``step``
+arithmetic operators and the helpers ``exp``, ``log``, ``div``, ``pow``, ``sigmoid`` and ``by_sign``
 defined here, which accept floats, Values *and* arrays (NumPy or PyTorch). So one rule serves
 every back-end:
 
@@ -36,7 +36,8 @@ user's op through the same :func:`register`.
 Numerics follow IEEE-754 like PyTorch in float64: no op raises in the middle of a graph.
 ``log(0) == -inf``, ``log(-1)`` and ``sqrt(-1)`` are ``nan``, ``exp(1000) == inf``,
 ``1 / 0 == inf``, ``0 / 0`` is ``nan``, a negative base to a fractional power is ``nan``.
-Gradients at kinks follow PyTorch: ``relu'(0) == 0``, ``abs'(0) == 0``, ``leaky_relu'(0) == slope``.
+Gradients at kinks follow PyTorch: ``relu'(0) == 0``, ``abs'(0) == 0``, ``leaky_relu'(0) == slope``;
+``heaviside'`` is 0 everywhere, at its jump too.
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ __all__ = [
     "CodeForm",
     "Primitive",
     "as_float",
+    "by_sign",
     "const_name",
     "div",
     "exp",
     "fdiv",
     "fexp",
+    "fheaviside",
     "flog",
     "fpow",
     "fsigmoid",
@@ -71,7 +74,6 @@ __all__ = [
     "register",
     "register_namespace",
     "sigmoid",
-    "step",
 ]
 
 INF = math.inf
@@ -100,7 +102,8 @@ class Primitive:
             rule itself for built-ins, element by element for user ops without an array form).
         code: the op's form in generated code (``None``: call ``forward`` and ``local_grads``).
         sympy: the op as a SymPy expression of the inputs' expressions (and the constant).
-        kink: the derivative jumps at 0 (finite differences across 0 mean nothing there).
+        kink: the derivative, or the op itself, jumps at 0 (finite differences across 0 mean
+            nothing there).
         builtin: False for ops made by ``autograd.define_op``.
         fused: optional ``fused(args) -> (out, local_grads)`` computing both in one pass, with
             the same arithmetic as ``forward`` and ``local_grads`` (``dot``: one loop, not two).
@@ -373,14 +376,15 @@ def sigmoid(x: Any) -> Any:
     return _unary_helper(x, fsigmoid, "sigmoid")
 
 
-def step(x: Any, above: float, below: float, at: float) -> Any:
+def by_sign(x: Any, above: float, below: float, at: float) -> Any:
     """A piecewise-constant derivative (relu, abs, leaky_relu): ``above`` for x > 0, ``below`` for
     x < 0, ``at`` at 0, nan at nan. Its own derivative is 0, so on a Value it returns a plain
-    float even when a gradient graph is being built; on an array, an array."""
+    float even when a gradient graph is being built; on an array, an array. (Named for what it
+    does rather than ``step``: that word is the Heaviside activation's, ``Value.heaviside``.)"""
     if not isinstance(x, float):
         xp = namespace_of(x)
         if xp is not None:
-            return xp.step(x, above, below, at)
+            return xp.by_sign(x, above, below, at)
         x = x.data
     if x > 0.0:
         return above
@@ -540,7 +544,7 @@ NEG = register(Primitive(
     sympy=lambda x: -x,
 ))
 ABS = register(Primitive(
-    "abs", abs, lambda x, out: (step(x, 1.0, -1.0, 0.0),), kink=True,
+    "abs", abs, lambda x, out: (by_sign(x, 1.0, -1.0, 0.0),), kink=True,
     array_forward=lambda x: xp(x).abs(x),
     sympy=lambda x: abs(x),
 ))
@@ -571,7 +575,7 @@ SIGMOID = register(Primitive(
     sympy=lambda x: 1 / (1 + _sympy().exp(-x)),
 ))
 RELU = register(Primitive(
-    "relu", frelu, lambda x, out: (step(x, 1.0, 0.0, 0.0),), kink=True,
+    "relu", frelu, lambda x, out: (by_sign(x, 1.0, 0.0, 0.0),), kink=True,
     array_forward=lambda x: xp(x).relu(x),
     # relu'(x) * g without the multiplication where it is exact: g itself for x > 0
     code=lambda a, c, out: ([f"{a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0"],
@@ -586,10 +590,27 @@ SOFTPLUS = register(Primitive(
 ))
 LEAKY_RELU = register(Primitive(
     # x above zero, slope * x at and below (the slope is the folded constant); d/dx = 1 or slope
-    "leaky_relu", lambda x, c: x if x > 0.0 or x != x else c * x, lambda x, c, out: (step(x, 1.0, c, c),),
+    "leaky_relu", lambda x, c: x if x > 0.0 or x != x else c * x, lambda x, c, out: (by_sign(x, 1.0, c, c),),
     folds_constant=True, kink=True, drawn="leaky relu {c}",
     array_forward=lambda x, c: xp(x).leaky_relu(x, c),
     sympy=lambda x, c: _sympy().Piecewise((x, x > 0), (c * x, True)),
+))
+
+
+def fheaviside(x: float) -> float:
+    """The unit step: 1.0 for ``x >= 0`` (``-0.0`` included), 0.0 for ``x < 0``, nan for nan."""
+    return 1.0 if x >= 0.0 else 0.0 if x == x else x
+
+
+# The threshold unit's activation. Its derivative is 0 everywhere, at the jump too (the jump has no
+# finite slope, and 0 is what makes gradient descent through a step network visibly stall), even at
+# nan: the nan output already carries the nan. PyTorch has no derivative for torch.heaviside at all.
+HEAVISIDE = register(Primitive(
+    "heaviside", fheaviside, lambda x, out: (0.0,), kink=True,
+    array_forward=lambda x: xp(x).heaviside(x),
+    code=lambda a, c, out: ([f"1.0 if {a[0]} >= 0.0 else (0.0 if {a[0]} == {a[0]} else {a[0]})"], ["0.0 * {g}"]),
+    # the second argument is the value at 0; SymPy's derivative, DiracDelta(x), is 0 away from 0
+    sympy=lambda x: _sympy().Heaviside(x, 1),
 ))
 
 

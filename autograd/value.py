@@ -350,6 +350,11 @@ class Value:
         """max(x, 0); d/dx = 1 if x > 0 else 0"""
         return _unary(self, ops.RELU)
 
+    def heaviside(self) -> Value:
+        """The unit step of a threshold unit: 1.0 if x >= 0 (-0.0 included) else 0.0, nan for nan;
+        d/dx = 0 everywhere, at the jump too (so no gradient flows through it)."""
+        return _unary(self, ops.HEAVISIDE)
+
     def softplus(self) -> Value:
         """log(1 + exp(x)); d/dx = sigmoid(x); overflow-safe"""
         return _unary(self, ops.SOFTPLUS)

@@ -31,6 +31,7 @@ from nn.losses import (
 )
 from nn.module import Module
 from nn.optim import SGD, Adam, AdamW, Optimizer
+from nn.perceptron import Perceptron
 
 # Eager although it is not small: the function ``train`` shares its name with the module
 # ``nn.train``, and the import system would bind the module over a lazily exported function.
@@ -63,6 +64,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "Perceptron",
     "TrainingView",
     "accuracy",
     "bce_with_logits",

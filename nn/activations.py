@@ -33,10 +33,12 @@ class Activation(NamedTuple):
             like any other).
         init: the initialisation suited to it: ``'he'`` for the ReLU family, ``'xavier'`` for the
             others (``MLP``'s default stays ``'micrograd'``, as in micrograd).
-        torch: the ``torch.nn`` module class that computes it, or None where none is needed
-            (``'linear'``).
+        torch: the ``torch.nn`` module class that computes it, or None where there is none
+            (``'linear'`` needs none; for ``'step'`` see :attr:`no_torch`).
         torch_args: that class's constructor arguments.
         label: the name its neurons print under (``ReLUNeuron(2)``, as micrograd prints them).
+        no_torch: why ``torch.nn`` cannot compute it, for activations it has no module for
+            (``'step'``); ``''`` for the others. ``to_torch`` refuses a model using one.
     """
 
     apply: Callable[[Value], Value]
@@ -44,6 +46,7 @@ class Activation(NamedTuple):
     torch: str | None
     label: str
     torch_args: tuple[float, ...] = ()
+    no_torch: str = ""
 
     def derivative(self, x: float) -> float:
         """The derivative of :attr:`apply` at ``x``, as backpropagation gives it (at a kink, the
@@ -74,6 +77,10 @@ ACTIVATION_TABLE: dict[str, Activation] = {
     "sigmoid": Activation(Value.sigmoid, "xavier", "Sigmoid", "Sigmoid"),
     "leaky_relu": Activation(_leaky_relu, "he", "LeakyReLU", "LeakyRelu", (LEAKY_RELU_SLOPE,)),
     "linear": Activation(_identity, "xavier", None, "Linear"),
+    # the threshold unit's: 1 if w·x + b >= 0 else 0. Its gradient is 0 everywhere, so gradient descent
+    # cannot train it (nn.Perceptron trains one unit with Rosenblatt's rule instead).
+    "step": Activation(Value.heaviside, "xavier", None, "Step",
+                       no_torch="torch.nn has no step module, and torch.heaviside has no derivative to backpropagate"),
 }
 """Every activation by name, in the order error messages list them."""
 

@@ -90,7 +90,9 @@ class Neuron(Module):
         nin: number of inputs.
         nonlin: micrograd's switch: ReLU if True, linear if False. Ignored when ``activation``
             is given.
-        activation: ``'relu'``, ``'tanh'``, ``'sigmoid'``, ``'leaky_relu'`` or ``'linear'``.
+        activation: ``'relu'``, ``'tanh'``, ``'sigmoid'``, ``'leaky_relu'``, ``'linear'`` or
+            ``'step'`` (Heaviside: 1 if ``w · x + b >= 0`` else 0, a threshold unit; its gradient
+            is 0, so only ``nn.Perceptron``'s rule trains it).
         init: ``'micrograd'`` (uniform(-1, 1), the default), ``'he'`` or ``'xavier'``.
         rng: where weights are drawn from; Python's global ``random`` by default.
         fused: compute ``w · x + b`` as one ``dot`` node (default) or micrograd's chain of

@@ -19,7 +19,8 @@ accepts what an ``MLP`` can represent and refuses the rest with an error naming 
 Everything else is refused: convolutions, normalisation, dropout (an ``MLP`` has none; remove
 it, it is the identity in eval mode), other activations (GELU, ELU, ...), a LeakyReLU with another
 slope, a Linear without bias, nested containers. A one-layer model's hidden activation does not
-matter; it is read back as ``'relu'`` (the ``MLP`` default).
+matter; it is read back as ``'relu'`` (the ``MLP`` default). A model with the ``'step'`` activation
+has no PyTorch form: ``to_torch`` refuses it with a ``ValueError``.
 
 PyTorch is optional: ``pip install "valuegrad[torch]"``. Most code calls the ``MLP`` methods,
 which delegate here.
@@ -88,7 +89,9 @@ def to_torch(model: MLP, dtype: torch.dtype | None = None) -> torch.nn.Sequentia
     Raises:
         ImportError: PyTorch is not installed.
         TypeError: ``model`` is not an ``MLP``, or ``dtype`` is not a floating-point ``torch.dtype``.
-        ValueError: the neurons of one layer have different activations.
+        ValueError: the neurons of one layer have different activations, or a layer uses the
+            ``'step'`` activation (``torch.nn`` has no step module, and ``torch.heaviside`` no
+            derivative).
 
     Example:
         >>> import torch
@@ -117,13 +120,16 @@ def to_torch(model: MLP, dtype: torch.dtype | None = None) -> torch.nn.Sequentia
             raise ValueError(f"to_torch(): the neurons of layer {i} have different activations {sorted(activations)}; "
                              f"a torch.nn.Linear layer has one")
         (activation,) = activations
+        spec = ACTIVATION_TABLE[activation]
+        if spec.no_torch:
+            raise ValueError(f"to_torch(): layer {i} uses the {activation!r} activation, which has no PyTorch "
+                             f"equivalent: {spec.no_torch}")
         # made on the meta device, then given uninitialised storage: no random initialisation to overwrite
         linear = torch.nn.Linear(len(neurons[0].w), len(neurons), dtype=dtype, device="meta").to_empty(device="cpu")
         with torch.no_grad():
             linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in neurons], dtype=torch.float64))
             linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
         modules.append(linear)
-        spec = ACTIVATION_TABLE[activation]
         if spec.torch is not None:
             modules.append(getattr(torch.nn, spec.torch)(*spec.torch_args))
     return torch.nn.Sequential(*modules)

@@ -104,6 +104,7 @@ OPS: dict[str, Op] = {
     "relu": lambda a, b, c: a.relu(),
     "softplus": lambda a, b, c: a.softplus(),
     "leaky_relu": lambda a, b, c: a.leaky_relu(abs(c) / 3.0),
+    "heaviside": lambda a, b, c: a.heaviside(),
     "dot": lambda a, b, c: dot([a, b], [b, c], a),
     "logsumexp": lambda a, b, c: logsumexp([a, b, a * c]),
     "select": lambda a, b, c: select(Value(float(round(abs(c)) % 2)), [a, b]),
@@ -111,8 +112,8 @@ OPS: dict[str, Op] = {
     "user_affine": lambda a, b, c: user_affine(a, b.tanh()),
 }
 
-KINK_OPS = frozenset({"abs", "relu", "leaky_relu"})
-"""Ops whose derivative jumps at 0: a finite difference across the kink is meaningless."""
+KINK_OPS = frozenset({"abs", "relu", "leaky_relu", "heaviside"})
+"""Ops whose derivative (or value: heaviside) jumps at 0: a finite difference across 0 is meaningless."""
 
 
 @st.composite
@@ -150,7 +151,7 @@ def run_program(program: Sequence[Instruction], inputs: Sequence[Value]) -> Valu
 
 
 def kink_arguments(program: Sequence[Instruction], inputs: Sequence[float]) -> list[float]:
-    """The argument of every abs/relu/leaky_relu in the program, evaluated at ``inputs``."""
+    """The argument of every kink op (abs, relu, leaky_relu, heaviside) in the program, evaluated at ``inputs``."""
     variables = [Value(x) for x in inputs]
     args: list[float] = []
     for ins in program:

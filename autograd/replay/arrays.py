@@ -2,7 +2,7 @@
 
 The rules in ``autograd.ops`` run on floats, on Values and on arrays. For arrays they ask
 ``autograd.ops.namespace_of`` for the array's namespace, an object with the same small set of functions
-for every array library (``exp``, ``log``, ``where``, ``step``, ...). NumPy's and PyTorch's are
+for every array library (``exp``, ``log``, ``where``, ``by_sign``, ...). NumPy's and PyTorch's are
 here; other libraries register theirs with ``autograd.ops.register_namespace``. Nothing is imported until
 an array of that library shows up (or :func:`make_namespace` asks for it), so ``import autograd``
 needs neither NumPy nor PyTorch.
@@ -102,7 +102,7 @@ class NumpyNamespace:
         np = self.np
         return np.where((x > 0.0) | np.isnan(x), x, slope * x)
 
-    def step(self, x: Any, above: float, below: float, at: float) -> Any:
+    def by_sign(self, x: Any, above: float, below: float, at: float) -> Any:
         """``above`` where x > 0, ``below`` where x < 0, ``at`` at 0, nan at nan."""
         np = self.np
         if above == 1.0 and below == 0.0 and at == 0.0:
@@ -110,6 +110,10 @@ class NumpyNamespace:
         out = np.where(x > 0.0, above, below)
         out = np.where(x == 0.0, at, out)
         return np.where(x != x, x, out)
+
+    def heaviside(self, x: Any) -> Any:
+        """1 where x >= 0 (-0.0 included), 0 where x < 0, nan at nan."""
+        return self.np.heaviside(x, 1.0)
 
     def floor(self, x: Any) -> Any:
         return self.np.floor(x)
@@ -222,7 +226,7 @@ class NumpyNamespace:
 
 class TorchNamespace:
     """The same functions on PyTorch tensors, with NumPy's IEEE results: relu and leaky_relu keep
-    nan, ``step`` gives nan at nan (``torch.heaviside`` would give 0), sigmoid and softplus are
+    nan, ``by_sign`` and ``heaviside`` give nan at nan (``torch.heaviside`` would give 0), sigmoid and softplus are
     the NumPy formulas (overflow-safe), ``logsumexp`` of all ``-inf`` is ``-inf``. User ops
     without array forms run entry by entry on the host and come back to the tensors' device.
 
@@ -303,13 +307,19 @@ class TorchNamespace:
         torch = self.torch
         return torch.where((x > 0.0) | torch.isnan(x), x, slope * x)
 
-    def step(self, x: Any, above: float, below: float, at: float) -> Any:
+    def by_sign(self, x: Any, above: float, below: float, at: float) -> Any:
         """``above`` where x > 0, ``below`` where x < 0, ``at`` at 0, nan at nan."""
         torch = self.torch
         out = torch.full_like(x, below)
         out.masked_fill_(x > 0.0, above)
         if at != below:
             out.masked_fill_(x == 0.0, at)
+        return torch.where(torch.isnan(x), x, out)
+
+    def heaviside(self, x: Any) -> Any:
+        """1 where x >= 0 (-0.0 included), 0 where x < 0, nan at nan."""
+        torch = self.torch
+        out = (x >= 0.0).to(x.dtype)
         return torch.where(torch.isnan(x), x, out)
 
     def floor(self, x: Any) -> Any:

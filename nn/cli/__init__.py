@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generated sets: noise (the set's own)")
     t.add_argument("--hidden", type=_widths, default=None, metavar="16,16",
                    help="hidden layer widths (default 16,16; iris 16; digits and files 32)")
-    t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"], default="relu")
+    # not 'step': its gradient is 0 everywhere, so the gradient descent this command runs cannot train it
+    t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a not in ("linear", "step")], default="relu")
     t.add_argument("--init", choices=INITS, default=None, help="weights (micrograd for generated sets, else he)")
     t.add_argument("--loss", choices=LOSSES, default=None,
                    help="default: hinge for 2 classes of a generated set, else cross_entropy")

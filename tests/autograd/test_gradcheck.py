@@ -31,6 +31,9 @@ def test_gradgradcheck_passes_on_every_smooth_builtin_op(name: str) -> None:
 def test_gradcheck_passes_on_random_composites(case: tuple[list[float], list]) -> None:  # type: ignore[type-arg]
     inputs, program = case
     assume(not crosses_kink(program, inputs, 1e-5))
+    # A central difference with step 1e-6 carries a rounding error of about |f| * 1e-10: past
+    # |f| ~ 1e4 that, not a wrong gradient, is what exceeds the tolerance (seen: |f| ~ 7e7).
+    assume(abs(run_program(program, [Value(x) for x in inputs]).data) < 1e4)
     assert gradcheck(lambda v: run_program(program, v), inputs, atol=1e-4)
 
 

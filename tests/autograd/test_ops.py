@@ -259,6 +259,12 @@ EDGES: list[tuple[str, Callable[..., Value], tuple[float, ...], float, tuple[flo
     ("leaky_relu default slope 0.01", lambda x: x.leaky_relu(), (-2.0,), -0.02, (0.01,)),
     ("relu(nan) = nan, grad nan", lambda x: x.relu(), (nan,), nan, (nan,)),
     ("abs(nan) = nan, grad nan", lambda x: abs(x), (nan,), nan, (nan,)),
+    ("heaviside(0) = 1, grad 0", lambda x: x.heaviside(), (0.0,), 1.0, (0.0,)),
+    ("heaviside(-0.0) = 1, grad 0", lambda x: x.heaviside(), (-0.0,), 1.0, (0.0,)),
+    ("heaviside(-1e-300) = 0, grad 0", lambda x: x.heaviside(), (-1e-300,), 0.0, (0.0,)),
+    ("heaviside(inf) = 1", lambda x: x.heaviside(), (inf,), 1.0, (0.0,)),
+    ("heaviside(-inf) = 0", lambda x: x.heaviside(), (-inf,), 0.0, (0.0,)),
+    ("heaviside(nan) = nan, grad 0", lambda x: x.heaviside(), (nan,), nan, (0.0,)),
     ("inf - inf = nan", lambda x, y: x - y, (inf, inf), nan, (1.0, -1.0)),
     ("inf * 0 = nan", lambda x, y: x * y, (inf, 0.0), nan, (0.0, inf)),
 ]

@@ -51,6 +51,7 @@ CALLS: dict[str, Callable[[list[Value]], Value]] = {
     "relu": lambda xs: xs[0].relu(),
     "softplus": lambda xs: xs[0].softplus(),
     "leaky_relu": lambda xs: xs[0].leaky_relu(0.2),
+    "heaviside": lambda xs: xs[0].heaviside(),
     "dot": lambda xs: dot([xs[0], xs[1]], [xs[2], xs[3]], xs[4]),
     "logsumexp": lambda xs: logsumexp([xs[0], xs[1], xs[2]]),
     "select": lambda xs: select(Value(1.0), [xs[0], xs[1], xs[2]]),

@@ -23,6 +23,8 @@ DELIBERATE = {
     # torch: relu'(nan) = 1, abs'(nan) = 0; valuegrad: a nan input gives a nan gradient.
     "relu(nan) = nan, grad nan",
     "abs(nan) = nan, grad nan",
+    # torch.heaviside(nan) = 0; valuegrad's step keeps the nan.
+    "heaviside(nan) = nan, grad 0",
 }
 
 
@@ -99,6 +101,22 @@ class T:
 
     def leaky_relu(self, slope: float = 0.01) -> T:
         return T(F.leaky_relu(self.t, slope))
+
+    def heaviside(self) -> T:
+        return T(_Heaviside.apply(self.t))
+
+
+class _Heaviside(torch.autograd.Function):  # type: ignore[misc, name-defined]
+    """torch.heaviside(x, 1) with the derivative valuegrad gives it: 0 (times the upstream
+    gradient, as the engine multiplies it); PyTorch has no derivative for heaviside."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return torch.heaviside(x, torch.ones_like(x))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return 0.0 * g
 
 
 def _dot(a: T, b: T, c: float) -> T:

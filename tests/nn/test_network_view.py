@@ -233,6 +233,7 @@ def _by_hand(activation: str, z: float) -> float:
         "sigmoid": lambda: 1 / (1 + math.exp(-z)),
         "leaky_relu": lambda: z if z > 0 else 0.01 * z,
         "linear": lambda: z,
+        "step": lambda: 1.0 if z >= 0.0 else 0.0,
     }[activation]()
 
 

@@ -98,6 +98,7 @@ def test_width_one_hidden_layer_works() -> None:
         ("tanh", math.tanh),
         ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
         ("leaky_relu", lambda z: z if z > 0 else 0.01 * z),
+        ("step", lambda z: 1.0 if z >= 0 else 0.0),
     ],
 )
 def test_neuron_computes_activation_of_dot_plus_bias(activation: str, f: Callable[[float], float]) -> None:
@@ -107,7 +108,7 @@ def test_neuron_computes_activation_of_dot_plus_bias(activation: str, f: Callabl
     assert n([0.5, -2.0]).data == pytest.approx(f(z), rel=1e-15, abs=1e-300)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "linear", "step"])
 def test_fused_and_unfused_give_identical_outputs_and_gradients(activation: str) -> None:
     a = MLP(3, [5, 4, 2], activation=activation, seed=11)
     b = MLP(3, [5, 4, 2], activation=activation, seed=11, fused=False)
@@ -328,16 +329,17 @@ def test_every_activation_neuron_accepts_has_a_complete_record() -> None:
     PyTorch module (or none, for the identity)."""
     from nn.layers import ACTIVATION_TABLE, ACTIVATIONS, INITS
 
-    assert ACTIVATIONS == tuple(ACTIVATION_TABLE) == ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
+    assert ACTIVATIONS == tuple(ACTIVATION_TABLE) == ("relu", "tanh", "sigmoid", "leaky_relu", "linear", "step")
     for name, spec in ACTIVATION_TABLE.items():
         assert spec.init in INITS, name
-        assert (spec.torch is None) == (name == "linear"), name
+        assert (spec.torch is None) == (name in ("linear", "step")), name
+        assert bool(spec.no_torch) == (name == "step"), name
         assert repr(Neuron(3, activation=name, rng=random.Random(0))) == f"{spec.label}Neuron(3)"
-    with pytest.raises(ValueError, match="expected one of 'relu', 'tanh', 'sigmoid', 'leaky_relu', 'linear'"):
+    with pytest.raises(ValueError, match="expected one of 'relu', 'tanh', 'sigmoid', 'leaky_relu', 'linear', 'step'"):
         Neuron(2, activation="gelu")
 
 
-@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "leaky_relu", "linear", "step"])
 def test_an_activation_derivative_agrees_with_central_differences(name: str) -> None:
     from nn.layers import ACTIVATION_TABLE
 
@@ -363,6 +365,34 @@ def test_an_activation_is_what_its_neuron_and_its_torch_module_compute(name: str
     assert theirs == pytest.approx([spec.apply(Value(x)).data for x in xs], rel=1e-15, abs=1e-300)
     restored = MLP.from_torch(MLP(1, [2, 1], activation=name, output_activation=name, seed=0).to_torch())
     assert restored.config["output_activation"] == name
+
+
+def test_the_step_activation_is_a_threshold_unit_with_zero_gradient_and_no_torch_form(tmp_path: Any) -> None:
+    """1 at and above 0 (-0.0 too), 0 below, in hidden and output layers; no gradient reaches a
+    weight; saved and loaded like the others; to_torch refuses it with the reason."""
+    import nn
+
+    neuron = Neuron(2, activation="step", rng=random.Random(0))
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = 1.0, -1.0, 0.0
+    assert [neuron(x).data for x in ([1.0, 1.0], [-0.0, 0.0], [0.5, 0.0], [0.0, 0.5])] == [1.0, 1.0, 1.0, 0.0]
+    assert repr(neuron) == "StepNeuron(2)"
+    model = MLP(2, [3, 1], activation="step", output_activation="step", seed=0)
+    out = model([0.3, -0.7])
+    assert isinstance(out, Value) and out.data in (0.0, 1.0)
+    out.backward()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    assert model.config["activation"] == model.config["output_activation"] == "step"
+    assert repr(model.layers[0]).startswith("Layer(2 -> 3, step,")
+    nn.save(model, tmp_path / "step.json")
+    loaded = nn.load(tmp_path / "step.json")
+    assert isinstance(loaded, MLP) and loaded.config == model.config
+    assert loaded.state_dict() == model.state_dict()
+    assert loaded([0.3, -0.7]).data == out.data  # type: ignore[union-attr]
+    for bad in (MLP(2, [3, 1], activation="step", seed=0), MLP(2, [3, 1], output_activation="step", seed=0)):
+        pytest.importorskip("torch")
+        with pytest.raises(ValueError, match=r"to_torch\(\): layer \d uses the 'step' activation, which has no PyTorch "
+                                             r"equivalent: torch.nn has no step module"):
+            bad.to_torch()
 
 
 @pytest.mark.parametrize("path", ["graph", "compiled", "vectorized"])

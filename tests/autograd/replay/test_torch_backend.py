@@ -250,8 +250,8 @@ def _same_entries(got: Any, want: Any) -> None:
         assert _close(x, y, 1e-15) or x == y, (x, y)
 
 
-@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "abs", "sigmoid", "softplus", "relu", "isfinite",
-                                  "floor"])
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "abs", "sigmoid", "softplus", "relu", "heaviside",
+                                  "isfinite", "floor"])
 def test_torch_namespace_unary_functions_match_numpy_on_edge_values(name: str) -> None:
     tns, nns = arrays.make_namespace("torch"), arrays.numpy_namespace()
     x = np.array(EDGE)
@@ -259,13 +259,25 @@ def test_torch_namespace_unary_functions_match_numpy_on_edge_values(name: str) -
         _same_entries(getattr(tns, name)(torch.tensor(EDGE, dtype=torch.float64)), getattr(nns, name)(x))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_both_namespaces_heaviside_is_one_from_minus_zero_up_nan_at_nan_in_the_arrays_dtype(dtype: str) -> None:
+    cast = np.array(EDGE, dtype=dtype).tolist()  # in float32, -1e-300 is -0.0: the unit fires
+    want = [1.0 if x >= 0.0 else 0.0 for x in cast]
+    assert want == [0.0] * 6 + [1.0] * 9 if dtype == "float64" else [0.0] * 5 + [1.0] * 10
+    for got in (arrays.make_namespace("torch").heaviside(torch.tensor(EDGE, dtype=getattr(torch, dtype))),
+                arrays.numpy_namespace().heaviside(np.array(EDGE, dtype=dtype))):
+        assert str(got.dtype).endswith(dtype)
+        values = got.tolist()
+        assert math.isnan(values[0]) and values[1:] == want[1:]
+
+
 def test_torch_namespace_kinks_where_power_and_logsumexp_match_numpy() -> None:
     tns, nns = arrays.make_namespace("torch"), arrays.numpy_namespace()
     t, x = torch.tensor(EDGE, dtype=torch.float64), np.array(EDGE)
     with np.errstate(all="ignore"):
-        assert math.isnan(tns.relu(t)[0]) and math.isnan(tns.step(t, 1.0, 0.0, 0.0)[0])  # nan in, nan out
+        assert math.isnan(tns.relu(t)[0]) and math.isnan(tns.by_sign(t, 1.0, 0.0, 0.0)[0])  # nan in, nan out
         for above, below, at in ((1.0, 0.0, 0.0), (1.0, -1.0, 0.0), (1.0, 0.1, 0.1)):
-            _same_entries(tns.step(t, above, below, at), nns.step(x, above, below, at))
+            _same_entries(tns.by_sign(t, above, below, at), nns.by_sign(x, above, below, at))
         _same_entries(tns.leaky_relu(t, 0.1), nns.leaky_relu(x, 0.1))
         _same_entries(tns.power(t, 2.5), nns.power(x, 2.5))
         _same_entries(tns.power(-2.0, t), nns.power(-2.0, x))

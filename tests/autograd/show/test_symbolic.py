@@ -25,7 +25,9 @@ NEGATIVE = [-0.7, -1.3, -0.4, -1.9, -0.6]  # the other side of the kinks of relu
 CONSTANT = 1.5  # a folded constant that SymPy shows exactly, as 3/2
 # Ops whose inputs are not all plain numbers in a smooth region: their own inputs, and whether the
 # gradient graph holds constants valid on one piece only (a kink's side, the selected index).
-SPECIAL_INPUTS = {"select": [[1.0, 0.7, 1.3, 0.4, 1.9], [3.0, 0.7, 1.3, 0.4, 1.9]]}
+# heaviside is left out at 0: there SymPy's derivative is DiracDelta(0), a spike with no float value,
+# where the engine's rule says 0 (test_heavisides_formula_... checks that point on its own).
+SPECIAL_INPUTS = {"select": [[1.0, 0.7, 1.3, 0.4, 1.9], [3.0, 0.7, 1.3, 0.4, 1.9]], "heaviside": [POSITIVE, NEGATIVE]}
 PIECEWISE = {name for name, prim in REGISTRY.items() if prim.kink} | {"select"}
 
 
@@ -300,6 +302,19 @@ def test_relus_formula_has_the_engines_derivative_at_the_kink() -> None:
         (g,) = grad(y, [x])
         assert float(sympy.diff(to_sympy(y), X).subs(X, v)) == g.data  # 0 at 0, where Max's would be 1/2
         assert float(to_sympy(y).subs(X, v)) == y.data
+
+
+def test_heavisides_formula_is_one_at_zero_and_its_derivative_is_zero_away_from_it() -> None:
+    X = _symbol("x")
+    for v in (0.0, -0.0, 0.5, -0.5):
+        x = Value(v, label="x")
+        y = x.heaviside()
+        (g,) = grad(y, [x])
+        assert to_sympy(y) == sympy.Heaviside(X, 1)
+        assert float(to_sympy(y).subs(X, v)) == y.data == (1.0 if v >= 0 else 0.0)
+        assert g.data == 0.0
+        if v != 0.0:  # at 0 SymPy's derivative is DiracDelta(0); the engine's rule is 0 there too
+            assert float(sympy.diff(to_sympy(y), X).subs(X, v)) == g.data
 
 
 # --- user ops ----------------------------------------------------------------------------------------------
