@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from autograd import Value, no_grad
+from autograd import Value, enable_grad, no_grad
 from nn.files import atomic_write
 from nn.layers import MLP
 from nn.text import describe
-from nn.train import threshold_of
+from nn.train import record_replay, threshold_of
 
 __all__ = ["MAX_EDGES", "MODES", "STRIP_WIDTH", "NetworkPicture", "draw_network"]
 
@@ -789,11 +789,56 @@ def plane_grid(extent: tuple[float, float, float, float], n: int) -> list[list[f
     return [[x0 + (x1 - x0) * (j + 0.5) / n, y1 - (y1 - y0) * (r + 0.5) / n] for r in range(n) for j in range(n)]
 
 
+def grid_activations(model: MLP, points: list[list[float]]) -> list[list[list[float]]]:
+    """:func:`layer_activations` of every point, from one recorded forward pass replayed over them.
+
+    One sample's graph is recorded (``nn.train.record_replay``, generated code) with every
+    neuron's output watched and replayed over ``points``: the engine's own arithmetic, so each
+    number is the one ``layer_activations`` gives, without building a graph per point. A model
+    that cannot be replayed is evaluated point by point with the engine.
+
+    Args:
+        model: the MLP.
+        points: its inputs, one list of ``nin`` floats each.
+
+    Returns:
+        For each point, the columns' values: the inputs, then each layer's outputs.
+    """
+    widths = [len(layer.neurons) for layer in model.layers]
+    if len(points) > 1:
+        def per_sample(v: list[Value]) -> tuple[Value, list[Value]]:
+            h: list[Any] = v
+            watched: list[Value] = []
+            for layer in model.layers:
+                h = layer._forward(h)
+                watched.extend(h)
+            return sum(watched[1:], watched[0]), watched
+
+        with enable_grad():  # the recording is a graph, also where the caller turned graphs off
+            tape, _ = record_replay(per_sample, model.parameters(), points[0], points)
+        if tape is not None:
+            grads = [p.grad for p in tape.params]
+            tape.run(points, grad=0.0)
+            for p, g in zip(tape.params, grads):  # the replay adds its (zero) gradients: keep the model's
+                p.grad = g
+            columns = tape.watched
+            out: list[list[list[float]]] = []
+            for r, point in enumerate(points):
+                acts = [list(point)]
+                at = 0
+                for w in widths:
+                    acts.append([columns[at + i][r] for i in range(w)])
+                    at += w
+                out.append(acts)
+            return out
+    return [layer_activations(model, p) for p in points]
+
+
 def _neuron_heatmaps(model: MLP, widths: list[int], extent: tuple[float, float, float, float]) -> list[list[Image]]:
     """For every neuron, its output at each point of a GRID x GRID grid, as a small image."""
     per: list[list[list[float]]] = [[[] for _ in range(w)] for w in widths]
-    for point in plane_grid(extent, GRID):
-        for c, values in enumerate(layer_activations(model, point)):
+    for acts in grid_activations(model, plane_grid(extent, GRID)):
+        for c, values in enumerate(acts):
             for i, v in enumerate(values):
                 per[c][i].append(v)
     out: list[list[Image]] = []
@@ -813,17 +858,15 @@ def _output_panel(model: MLP, extent: tuple[float, float, float, float], points:
     threshold = threshold_of(model)
     sigmoid = model.config["output_activation"] == "sigmoid"
     pixels: list[bytes] = []
-    with no_grad():
-        for point in plane_grid(extent, PANEL_GRID):
-            out = model(point)
-            if isinstance(out, Value):
-                s = out.data
-                t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
-                pixels.append(bytes(mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))))
-            else:
-                scores = [v.data for v in out]
-                k = max(range(n_out), key=scores.__getitem__)
-                pixels.append(bytes(mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
+    for columns in grid_activations(model, plane_grid(extent, PANEL_GRID)):
+        scores = columns[-1]
+        if n_out == 1:
+            s = scores[0]
+            t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
+            pixels.append(bytes(mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))))
+        else:
+            k = max(range(n_out), key=scores.__getitem__)
+            pixels.append(bytes(mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
     image = Image(PANEL_GRID, PANEL_GRID, b"".join(pixels))
     x0, x1, y0, y1 = extent
 

@@ -15,6 +15,7 @@ kept, never drawn twice.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import importlib
 import math
@@ -270,7 +271,8 @@ class TrainingView:
             raise IndexError(f"snapshot {snapshot} is out of range: the view has {len(self.snapshots)} snapshots")
         return self.snapshots[snapshot]
 
-    def neuron_stepper(self, layer: int, index: int, sample: int | Sequence[float], snapshot: int = -1) -> Stepper:
+    def neuron_stepper(self, layer: int, index: int, sample: int | Sequence[float], snapshot: int = -1,
+                       layout: str = "python") -> Stepper:
         """One neuron of one snapshot as a backprop :class:`~autograd.show.stepper.Stepper`.
 
         The graph holds the neuron's inputs ``x0``, ``x1``, ... (the previous layer's activations for
@@ -283,6 +285,9 @@ class TrainingView:
             index: the neuron's index in that layer.
             sample: an index into the ``X`` the view was made with, or an input vector.
             snapshot: index into ``snapshots`` (default: the last).
+            layout: the stepper's ``layout=``: ``'python'`` (default: the pure-Python layout, the
+                one the training page's steppers use; a neuron is a plain fan-in, and no Graphviz
+                process is started per neuron), ``'auto'`` or ``'dot'`` for Graphviz's.
 
         Returns:
             The stepper (shows itself in Jupyter; ``save_html(path)`` writes it as a page).
@@ -304,7 +309,7 @@ class TrainingView:
             raise IndexError(f"neuron_stepper() index {index} is out of range: layer {layer} has "
                              f"{len(layers[layer].neurons)} neurons")
         x = self._sample(sample)
-        return _neuron_stepper(self.model, snap.state, layer, index, x)
+        return _neuron_stepper(self.model, snap.state, layer, index, x, layout)
 
     def _sample(self, sample: Any) -> list[float]:
         if isinstance(sample, bool):
@@ -541,7 +546,8 @@ def unpack_page(page: str) -> str:
     return gzip.decompress(base64.b64decode(page[start:page.index('"', start)])).decode("utf-8")
 
 
-def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int, x: list[float]) -> Stepper:
+def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int, x: list[float],
+                    layout: str = "python") -> Stepper:
     """The stepper of neuron ``index`` of ``model.layers[layer]`` with ``state``'s weights, for input ``x``."""
     from nn.views.network import layer_activations, model_with_state
 
@@ -557,14 +563,37 @@ def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int,
     else:
         root.parents[0].label = "z"
         root.label = neuron.activation
-    return Stepper(root, max_nodes=max(_STEPPER_NODES, 4 * len(inputs) + 8))
+    return Stepper(root, max_nodes=max(_STEPPER_NODES, 4 * len(inputs) + 8), layout=layout)
 
 
 # ---------------------------------------------------------------------------------------------
 # A snapshot's pictures: with NumPy, one forward pass over every grid point at once.
 
 
-def _forward(model: MLP, state: list[float], points: list[list[float]]) -> list[Any]:
+@functools.lru_cache(maxsize=8)
+def _grid(extent: tuple[float, float, float, float], n: int) -> list[list[float]]:
+    """``_net.plane_grid``, made once per extent: every snapshot of a view draws the same grid."""
+    return _net.plane_grid(extent, n)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid_array(extent: tuple[float, float, float, float], n: int) -> Any:
+    import numpy as np
+
+    out = np.asarray(_grid(extent, n), dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+def _grid_points(extent: tuple[float, float, float, float], n: int) -> Any:
+    """The grid's points as a read-only NumPy array (lists without NumPy), made once per extent."""
+    try:
+        return _grid_array(extent, n)
+    except ImportError:
+        return _grid(extent, n)
+
+
+def _forward(model: MLP, state: list[float], points: Any) -> list[Any]:
     """Every column's values at ``points`` (the inputs, then each layer's outputs) under ``state``:
     NumPy arrays of shape (points, width), or lists of rows without NumPy (the engine)."""
     try:
@@ -609,16 +638,20 @@ def _draw_snapshot(model: MLP, state: list[float], X: list[list[float]], y: list
     widths = [model.config["nin"], *model.config["nouts"]]
     if widths[0] == 2:
         extent = _net.plane_extent(X, None)
-        columns = _forward(model, state, _net.plane_grid(extent, _net.GRID))
+        columns = _forward(model, state, _grid_points(extent, _net.GRID))
         images: dict[str, str] = {}
         g = _net.GRID
         for c in range(1, len(widths)):
             if widths[c] > _net.STRIP_WIDTH:
                 continue  # drawn as a strip, without heatmaps
+            fast = _signed_images(columns[c], g)
             for i in range(widths[c]):
-                values = _column(columns[c], i)
-                scale = max(abs(v) for v in values)
-                image = _net.signed_image([values[r * g:(r + 1) * g] for r in range(g)], scale)
+                if fast is not None:
+                    image = fast[i]
+                else:
+                    values = _column(columns[c], i)
+                    scale = max(abs(v) for v in values)
+                    image = _net.signed_image([values[r * g:(r + 1) * g] for r in range(g)], scale)
                 images[f"{c}:{i}"] = _net.png_data_uri(image)
         return images, _decision_panel(model, state, extent)
     Xs, ys = held if held is not None else (X, y)
@@ -627,10 +660,13 @@ def _draw_snapshot(model: MLP, state: list[float], X: list[list[float]], y: list
 
 def _decision_panel(model: MLP, state: list[float], extent: tuple[float, float, float, float]) -> str:
     """The model's decision over the plane, coloured as ``draw_network``'s panel."""
-    out = _forward(model, state, _net.plane_grid(extent, _net.PANEL_GRID))[-1]
+    out = _forward(model, state, _grid_points(extent, _net.PANEL_GRID))[-1]
     n_out = len(out[0])
     threshold = threshold_of(model)
     sigmoid = model.config["output_activation"] == "sigmoid"
+    fast = _decision_pixels(out, threshold, sigmoid)
+    if fast is not None:
+        return _net.png_data_uri(_net.Image(_net.PANEL_GRID, _net.PANEL_GRID, fast))
     pixels: list[bytes] = []
     for row in out:
         if n_out == 1:
@@ -666,3 +702,68 @@ def _confusion_panel(model: MLP, state: list[float], X: list[list[float]], y: li
         pixels += line * CELL
     return _net.png_data_uri(_net.Image(k * CELL, k * CELL, bytes(pixels)))
 
+
+
+# With NumPy, a snapshot's pictures are coloured a whole array at a time. Each step is the same
+# IEEE operation as its one-pixel sibling (``_net.mix``, ``_net.signed_image``): the same bytes.
+
+
+def _numpy_floats(values: Any) -> Any:
+    """``values`` if it is a finite NumPy float array (what ``_forward`` gives with NumPy), else None."""
+    if not hasattr(values, "dtype"):
+        return None
+    import numpy as np
+
+    return values if bool(np.isfinite(values).all()) else None  # inf and nan: the one-pixel code's errors
+
+
+def _mixed(colour: Any, t: Any) -> Any:
+    """``_net.mix(colour, t)`` for an array of ``t``: rows of 3 bytes."""
+    import numpy as np
+
+    t = np.minimum(1.0, np.maximum(0.0, t))[..., None]
+    c = np.asarray(colour, dtype=np.float64)
+    return np.rint(255 + (c - 255) * t).astype(np.uint8)  # round() and rint both round half to even
+
+
+def _signed_images(values: Any, g: int) -> list[_net.Image] | None:
+    """Every column of ``values`` (points x neurons) as ``_net.signed_image`` draws it, or None
+    without NumPy arrays."""
+    v = _numpy_floats(values)
+    if v is None:
+        return None
+    import numpy as np
+
+    top = _net.COLOUR_LEVELS - 1
+    pos = np.frombuffer(b"".join(_net._LUT_POS), dtype=np.uint8).reshape(-1, 3)
+    neg = np.frombuffer(b"".join(_net._LUT_NEG), dtype=np.uint8).reshape(-1, 3)
+    out = []
+    for i in range(v.shape[1]):
+        col = v[:, i]
+        scale = float(np.abs(col).max())
+        k = top / scale if scale > 0 else 0.0
+        up = np.minimum(top, np.floor(col * k + 0.5)).astype(np.intp)  # int() of a non-negative float
+        down = np.minimum(top, np.floor(-col * k + 0.5)).astype(np.intp)
+        rgb = np.where((col >= 0)[:, None], pos[np.maximum(up, 0)], neg[np.maximum(down, 0)])
+        out.append(_net.Image(g, len(col) // g, rgb.tobytes()))
+    return out
+
+
+def _decision_pixels(out: Any, threshold: float, sigmoid: bool) -> bytes | None:
+    """``_decision_panel``'s pixels from the output array, or None without NumPy arrays."""
+    v = _numpy_floats(out)
+    if v is None:
+        return None
+    import numpy as np
+
+    if v.shape[1] == 1:
+        d = v[:, 0] - threshold
+        t = 2 * d if sigmoid else np.array([math.tanh(x) for x in d.tolist()])  # math.tanh's exact numbers
+        strength = 0.15 + 0.45 * np.abs(t)
+        rgb = np.where((t > 0)[:, None], _mixed(_net.CLASS_COLOURS[0], strength),
+                       _mixed(_net.CLASS_COLOURS[1], strength))
+    else:
+        k = np.argmax(v, axis=1)  # the first largest score, as max(range(n), key=...) takes
+        table = np.array([_net.mix(c, 0.45) for c in _net.CLASS_COLOURS], dtype=np.uint8)
+        rgb = table[k % len(_net.CLASS_COLOURS)]
+    return bytes(rgb.tobytes())

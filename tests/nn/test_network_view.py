@@ -333,3 +333,23 @@ def test_repr_says_what_was_drawn() -> None:
     snap: Any = FakeSnapshot(model.state_dict(), None, dict.fromkeys(model.state_dict(), 0.0))
     assert repr(draw_network(model, mode="updates", snapshot=snap, sample=[0, 1])) == (
         "<NetworkPicture: MLP 2 -> 3 -> 1, 13 edges, updates, sample, snapshot>")
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_grid_activations_replay_is_the_engines_numbers_exactly(activation: str, fused: bool) -> None:
+    from autograd import no_grad
+    from nn.views.network import grid_activations, layer_activations, plane_grid
+
+    rng = random.Random(f"{activation}{fused}")
+    for nouts in ([5, 3, 1], [4, 3], [7, 2]):
+        model = MLP(2, nouts, activation=activation, fused=fused, seed=rng.randrange(1000))
+        for p in model.parameters():
+            p.data = rng.uniform(-3, 3)
+            p.grad = rng.uniform(-1, 1)
+        grads = [p.grad for p in model.parameters()]
+        points = plane_grid((-2.5, 3.0, -1.5, 2.0), 9)
+        assert grid_activations(model, points) == [layer_activations(model, p) for p in points]
+        assert [p.grad for p in model.parameters()] == grads  # the replay's zero gradients leave none behind
+        with no_grad():
+            assert grid_activations(model, points[:3]) == [layer_activations(model, p) for p in points[:3]]

@@ -450,3 +450,44 @@ def test_the_still_picture_of_a_large_model_draws_matrices_and_stays_small() -> 
     assert svg.count("data-matrix=") == 2 and "data-edge=" not in svg
     assert len(html) < 60_000
     assert "data-edge=" in view.payload()["network"]["svg"]
+
+
+def test_neuron_stepper_is_laid_out_in_python_unless_asked() -> None:
+    X, y = data.make_moons(12, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    view = TrainingView(model, X, y)
+    train(model, X, y, steps=2, callbacks=[view])
+    assert view.neuron_stepper(0, 1, 0).layout_engine == "python"  # no Graphviz process per neuron
+    assert view.neuron_stepper(0, 1, 0, layout="python").to_html() == view.neuron_stepper(0, 1, 0).to_html()
+
+
+def test_numpy_colouring_of_a_snapshots_pictures_is_the_one_pixel_codes() -> None:
+    np = pytest.importorskip("numpy")
+    from nn.views import network as net
+    from nn.views.training import _decision_pixels, _signed_images
+
+    rng = np.random.default_rng(0)
+    g = net.GRID
+    for scale in (1e-3, 1.0, 40.0):
+        values = rng.normal(0, scale, size=(g * g, 5))
+        values[::7, 1] = 0.0
+        values[:, 4] = 0.0  # a dead neuron: scale 0
+        images = _signed_images(values, g)
+        assert images is not None
+        for i in range(5):
+            col = [float(v) for v in values[:, i]]
+            image = net.signed_image([col[r * g:(r + 1) * g] for r in range(g)], max(abs(v) for v in col))
+            assert images[i] == image
+    assert _signed_images([[0.5]], 1) is None and _signed_images(np.array([[np.inf]]), 1) is None
+    for threshold, sigmoid in ((0.0, False), (0.5, True)):
+        out = rng.normal(threshold, 2.0, size=(300, 1))
+        out[:5, 0] = threshold
+        want = b"".join(bytes(net.mix(net.CLASS_COLOURS[0] if t > 0 else net.CLASS_COLOURS[1], 0.15 + 0.45 * abs(t)))
+                        for t in (2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
+                                  for s in map(float, out[:, 0])))
+        assert _decision_pixels(out, threshold, sigmoid) == want
+    scores = rng.normal(0, 1, size=(300, 12))
+    scores[:4] = 1.0  # ties: the first largest wins
+    want = b"".join(bytes(net.mix(net.CLASS_COLOURS[k % len(net.CLASS_COLOURS)], 0.45))
+                    for k in (max(range(12), key=[float(v) for v in row].__getitem__) for row in scores))
+    assert _decision_pixels(scores, 0.0, False) == want
