@@ -370,15 +370,8 @@ class BatchTape(SampleRecording):
         ``values`` a list of floats or a 1-D NumPy array (one entry per parameter): arrays are
         used as they are, without a round trip through Python floats."""
         xp, np = self.xp, self.np
-        X = _as_matrix(np, batch, self.n_inputs)
-        if self.verified:
-            self._ops.check(self.program)
-        else:
-            self.verify_once(X.tolist())
+        X, data = self._checked(batch, values, "BatchTape.run")
         n = X.shape[0]
-        if n == 0:
-            raise ValueError("BatchTape.run needs at least one sample")
-        data = _as_vector(np, values, len(self.params))
         scale = 1.0 / n if grad is None else float(grad)
         with xp.errstate():
             replay = _Replay(self, X, data)
@@ -393,19 +386,25 @@ class BatchTape(SampleRecording):
                 totals += xp.asarray(extra_grads)
         return loss, np.asarray(xp.to_numpy(totals), dtype=np.float64)
 
-    def forward_values(self, batch: Sequence[Sequence[float]] | Any, values: Sequence[float] | Any) -> float:
-        """The forward half of :meth:`run_values`: the mean loss (plus the regularizer) on given
-        parameter values, with ``self.watched`` set, and no gradients (evaluating a held-out set
-        costs a forward pass, not a step)."""
-        xp, np = self.xp, self.np
-        X = _as_matrix(np, batch, self.n_inputs)
+    def _checked(self, batch: Sequence[Sequence[float]] | Any, values: Sequence[float] | Any,
+                 what: str) -> tuple[Any, Any]:
+        """The batch as a matrix and the parameter values as a vector, checked; before the first
+        run, the recording checked on a second row; before every run, its ops still the registry's."""
+        X = _as_matrix(self.np, batch, self.n_inputs)
         if self.verified:
             self._ops.check(self.program)
         else:
             self.verify_once(X.tolist())
         if X.shape[0] == 0:
-            raise ValueError("BatchTape.forward_values needs at least one sample")
-        data = _as_vector(np, values, len(self.params))
+            raise ValueError(f"{what} needs at least one sample")
+        return X, _as_vector(self.np, values, len(self.params))
+
+    def forward_values(self, batch: Sequence[Sequence[float]] | Any, values: Sequence[float] | Any) -> float:
+        """The forward half of :meth:`run_values`: the mean loss (plus the regularizer) on given
+        parameter values, with ``self.watched`` set, and no gradients (evaluating a held-out set
+        costs a forward pass, not a step)."""
+        xp = self.xp
+        X, data = self._checked(batch, values, "BatchTape.forward_values")
         with xp.errstate():
             replay = _Replay(self, X, data)
             replay.forward()
