@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,13 @@ from autograd._extras import EXTRAS, install_hint
 ROOT = Path(__file__).resolve().parent.parent
 
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, from PyPI (the dev extra installs it on Python 3.10)
+    import tomli as tomllib
+
+
 def _extras() -> dict[str, list[str]]:
-    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
     with open(ROOT / "pyproject.toml", "rb") as f:
         extras: dict[str, list[str]] = tomllib.load(f)["project"]["optional-dependencies"]
     return extras
