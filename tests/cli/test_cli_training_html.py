@@ -17,7 +17,6 @@ import math
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,21 +209,6 @@ def test_a_diverged_run_that_cannot_be_drawn_says_so(tmp_path: Path) -> None:
 # --- in a browser --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    pytest.importorskip("selenium", reason="the browser tests need selenium: pip install selenium")
-    from tests.autograd.show.test_stepper_browser import browser_paths, start_browser
-
-    paths = browser_paths()
-    if isinstance(paths, str):
-        pytest.skip(paths)
-    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["moons", "iris"])
 def test_the_page_of_a_cli_run_matches_metrics_and_model(browser: WebDriver, runs: dict[str, Path],
@@ -276,7 +260,7 @@ def test_a_clicked_neuron_shows_the_stepper_of_the_saved_model(browser: WebDrive
     assert unpack_page(srcdoc) == want
     browser.switch_to.frame(frame)
     try:  # the stepper's own script runs inside the frame
-        from tests.autograd.show.test_stepper_browser import wait_for
+        from tests.browser import wait_for
 
         wait_for(browser, lambda: browser.execute_script(
             "const r = document.querySelector('[data-valuegrad-stepper]'); return r && r.getAttribute('data-step');"

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.autograd.show.test_stepper_browser import browser_paths, logs, start_browser, wait_for
+from tests.browser import browser_paths, logs, start_browser, wait_for
 from tests.nn.test_training_page import check_snapshot, read
 
 if TYPE_CHECKING:

@@ -26,7 +26,6 @@ import random
 import struct
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ import pytest
 
 from nn.views.network import COLOUR_LEVELS, NEGATIVE, POSITIVE, mix
 from nn.views.page import EDGE_ZERO, check_payload, render_page
-from tests.autograd.show.test_stepper_browser import browser_paths, logs, start_browser, wait_for
+from tests.browser import browser_paths, logs, start_browser, wait_for
 from tests.training_payloads import ODD_FLOATS, build_payload, decode, encode, prefix
 
 if TYPE_CHECKING:
@@ -43,19 +42,6 @@ if TYPE_CHECKING:
 FIELDS = ("step", "loss", "accuracy", "val_loss", "val_accuracy")
 MODES = ("weights", "grads", "updates")
 ARRAY = {"weights": "state", "grads": "grads", "updates": "updates"}
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    pytest.importorskip("selenium", reason="the browser tests need selenium: pip install selenium")
-    paths = browser_paths()
-    if isinstance(paths, str):
-        pytest.skip(paths)
-    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,12 @@ Run as a script, it writes the screenshot used by the documentation::
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,22 +30,12 @@ if __package__ in (None, ""):  # run as a script: import this checkout
 
 from autograd import Value, topological_order
 from autograd.show.stepper import Stepper
+from tests.browser import browser_paths, logs, start_browser, wait_for
 from tests.graphs import classic
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1100,800",
-)
 PLAY_TIMEOUT_S = 30.0
 
 
@@ -105,56 +93,6 @@ def fresh_pass(root: Value, grad: float = 1.0) -> list[list[str]]:
 # --- the browser -------------------------------------------------------------------------------
 
 
-def browser_paths() -> tuple[str, str] | str:
-    """(chromium, chromedriver), or why they cannot be used."""
-    chrome = os.environ.get("VALUEGRAD_CHROMIUM") or next(
-        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
-    )
-    driver = os.environ.get("VALUEGRAD_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not chrome or not driver:
-        return ("needs Chromium and chromedriver (Debian: apt-get install chromium chromium-driver); "
-                f"found browser={chrome!r}, driver={driver!r}")
-    return chrome, driver
-
-
-def start_browser(profile: Path, scale: float = 1.0) -> WebDriver:
-    """A headless Chromium with a fresh profile, logging the console and the network."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    paths = browser_paths()
-    if isinstance(paths, str):
-        raise RuntimeError(paths)
-    options = Options()
-    options.binary_location = paths[0]
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument(f"--force-device-scale-factor={scale:g}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(paths[1]), options=options)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    pytest.importorskip("selenium", reason="the browser tests need selenium: pip install selenium")
-    paths = browser_paths()
-    if isinstance(paths, str):
-        pytest.skip(paths)
-    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def logs(browser: WebDriver, kind: str) -> list[dict[str, Any]]:
-    """The browser's log entries of one kind ('browser': the console, 'performance': the network), drained."""
-    entries: list[dict[str, Any]] = cast(Any, browser).get_log(kind)
-    return entries
-
-
 def open_page(browser: WebDriver, path: Path) -> None:
     """Load a saved page, with the logs of earlier pages drained."""
     logs(browser, "browser")
@@ -163,14 +101,6 @@ def open_page(browser: WebDriver, path: Path) -> None:
     wait_for(browser, lambda: browser.execute_script(
         "const r = document.querySelector('[data-valuegrad-stepper]'); return r && r.getAttribute('data-step');"
     ) == "0")
-
-
-def wait_for(browser: WebDriver, condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s")
-        time.sleep(0.02)
 
 
 READ_STATE = """

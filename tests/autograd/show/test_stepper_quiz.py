@@ -23,24 +23,21 @@ from autograd.show.text import name_of, number
 from tests.autograd.show.test_stepper import embedded_spec
 from tests.autograd.show.test_stepper_browser import (
     WIDGET_PAGE,
-    browser,
     check_offline_and_quiet,
     click,
     diamond,
-    logs,
     open_page,
     press,
     readme_example,
     seek,
     small_mlp,
-    wait_for,
 )
+from tests.browser import logs, wait_for
 from tests.graphs import classic
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
-__all__ = ["browser"]  # the fixture, imported so pytest finds it here
 
 READ_QUIZ = """
 const scope = arguments[0] ? document.querySelector(arguments[0]) : document;
