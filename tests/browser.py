@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,3 +89,28 @@ def wait_for(browser: WebDriver, condition: Callable[[], Any], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s")
         time.sleep(0.02)
+
+
+def screenshot_script(argv: list[str], usage: str, shoot: Callable[[WebDriver, Path], Path],
+                      size: tuple[int, int], scale: float = 1.0) -> tuple[int, Path | None]:
+    """What the documentation's screenshot scripts share: check the one argument (the PNG to
+    write), start a browser of ``size`` at ``scale``, let ``shoot`` take the picture, quit.
+
+    Returns:
+        The exit code, and the picture's path when it was written.
+    """
+    if len(argv) != 1:
+        print(usage)
+        return 2, None
+    paths = browser_paths()
+    if isinstance(paths, str):
+        print(paths, file=sys.stderr)
+        return 1, None
+    with tempfile.TemporaryDirectory() as profile:
+        driver = start_browser(Path(profile), scale=scale)
+        try:
+            driver.set_window_size(*size)
+            return 0, shoot(driver, Path(argv[0]))
+        finally:
+            driver.quit()
+

@@ -9,7 +9,7 @@ rule. Also: pyRepr against Python's repr on many floats, the matrix heatmaps pix
 pause, a neuron's stepper, the widget script following new snapshots, and that the page makes no
 network request and logs no error.
 
-Uses the browser set-up of tests/autograd/show/test_stepper_browser.py (Chromium and chromedriver).
+Uses the browser set-up of tests/browser.py (Chromium and chromedriver).
 
 Run as a script, it writes the screenshot used by the documentation (the default moons run with a
 held-out set, TrainingView.save_html, at step 31 of 100)::
@@ -33,7 +33,7 @@ import pytest
 
 from nn.views.network import COLOUR_LEVELS, NEGATIVE, POSITIVE, mix
 from nn.views.page import EDGE_ZERO, check_payload, render_page
-from tests.browser import browser_paths, logs, start_browser, wait_for
+from tests.browser import logs, screenshot_script, wait_for
 from tests.training_payloads import ODD_FLOATS, build_payload, decode, encode, prefix
 
 if TYPE_CHECKING:
@@ -555,20 +555,9 @@ def test_screenshot_of_a_moons_run(browser: WebDriver, tmp_path: Path) -> None:
 
 def main(argv: list[str]) -> int:
     """``python tests/nn/test_training_page.py OUT.png``: write the documentation's screenshot."""
-    if len(argv) != 1:
-        print(__doc__)
-        return 2
-    paths = browser_paths()
-    if isinstance(paths, str):
-        print(paths, file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory() as profile:
-        driver = start_browser(Path(profile))
-        try:
-            driver.set_window_size(1100, 1700)
-            out = screenshot(driver, Path(argv[0]))
-        finally:
-            driver.quit()
+    code, out = screenshot_script(argv, __doc__ or "", screenshot, (1100, 1700))
+    if out is None:
+        return code
     from PIL import Image  # matplotlib's dependency: 256 colours keep the committed picture small
 
     Image.open(out).convert("RGB").quantize(256).save(out, optimize=True)

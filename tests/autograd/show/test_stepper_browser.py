@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: import this checkout
 
 from autograd import Value, topological_order
 from autograd.show.stepper import Stepper
-from tests.browser import browser_paths, logs, start_browser, wait_for
+from tests.browser import logs, screenshot_script, wait_for
 from tests.graphs import classic
 
 if TYPE_CHECKING:
@@ -390,21 +390,10 @@ def test_screenshot_of_a_mid_pass_state(browser: WebDriver, tmp_path: Path) -> N
 
 def main(argv: list[str]) -> int:
     """``python tests/autograd/show/test_stepper_browser.py OUT.png``: write the documentation's screenshot."""
-    if len(argv) != 1:
-        print(__doc__)
-        return 2
-    paths = browser_paths()
-    if isinstance(paths, str):
-        print(paths, file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory() as profile:
-        driver = start_browser(Path(profile), scale=2.0)
-        try:
-            driver.set_window_size(900, 700)
-            print(screenshot(driver, Path(argv[0])))
-        finally:
-            driver.quit()
-    return 0
+    code, out = screenshot_script(argv, __doc__ or "", screenshot, (900, 700), scale=2.0)
+    if out is not None:
+        print(out)
+    return code
 
 
 if __name__ == "__main__":
