@@ -3,7 +3,7 @@
 Run as a script, it executes notebooks as the tests do and writes them back with their outputs
 (to commit)::
 
-    python tests/test_notebooks.py notebooks/02_training_an_mlp.ipynb
+    python tests/test_notebooks.py notebooks/06_training_an_mlp.ipynb
 """
 
 from __future__ import annotations
@@ -41,11 +41,15 @@ def write_kernel_spec(root: Path) -> None:
 def test_the_documented_notebooks_are_there() -> None:
     names = {p.name for p in NOTEBOOKS}  # more may be added; every one found is executed below
     assert {
-        "01_value_and_graph.ipynb",
-        "02_training_an_mlp.ipynb",
-        "03_stepping_through_backprop.ipynb",
-        "04_forward_vs_reverse_mode.ipynb",
-        "05_making_it_fast.ipynb",
+        "01_the_threshold_unit.ipynb",
+        "02_layers_and_the_forward_pass.ipynb",
+        "03_backpropagation.ipynb",
+        "04_deep_stacks.ipynb",
+        "05_value_and_graph.ipynb",
+        "06_training_an_mlp.ipynb",
+        "07_stepping_through_backprop.ipynb",
+        "08_forward_vs_reverse_mode.ipynb",
+        "09_making_it_fast.ipynb",
     } <= names
 
 
