@@ -10,7 +10,7 @@ from autograd.show.text import name_of, number, op_text
 if TYPE_CHECKING:
     from autograd.value import Value
 
-__all__ = ["explain"]
+__all__ = ["explain", "explain_with_uses"]
 
 
 def explain(node: Value, root: Value | None = None) -> str:
@@ -26,6 +26,25 @@ def explain(node: Value, root: Value | None = None) -> str:
     require_value(node, "explain()")
     if root is not None:
         require_value(root, "explain() root")
+    uses = None if root is None or node is root else [
+        (child, local) for child in topological_order(root)
+        for p, local in zip(child.parents, child.local_grads) if p is node]
+    return explain_with_uses(node, root, uses)
+
+
+def explain_with_uses(node: Value, root: Value | None, uses: list[tuple[Value, float]] | None) -> str:
+    """:func:`explain`, given every use of ``node`` in ``root``'s graph: each ``(child, local
+    gradient)`` pair in ``topological_order(root)`` order (``None`` when ``root`` is None or
+    ``node`` itself). A caller explaining every node of a graph finds all uses in one walk.
+
+    Args:
+        node: the Value to describe.
+        root: the output a backward pass started from, or None.
+        uses: the uses, as above.
+
+    Returns:
+        ``explain(node, root)``.
+    """
     name = name_of(node)
     lines: list[str] = []
     if not node.parents:
@@ -43,14 +62,8 @@ def explain(node: Value, root: Value | None = None) -> str:
     if node is root:
         lines.append(f"  grad = {node.grad!r}: this is the root, seeded by backward()")
         return "\n".join(lines)
-    terms: list[str] = []
-    for child in topological_order(root):
-        for p, local in zip(child.parents, child.local_grads):
-            if p is node:
-                terms.append(
-                    f"    from {name_of(child)} (op '{op_text(child)}'): d{name_of(child)}/d{name} {local!r} "
-                    f"x {name_of(child)}.grad {child.grad!r} = {local * child.grad!r}"
-                )
+    terms = [f"    from {name_of(child)} (op '{op_text(child)}'): d{name_of(child)}/d{name} {local!r} "
+             f"x {name_of(child)}.grad {child.grad!r} = {local * child.grad!r}" for child, local in uses or ()]
     if not terms:
         lines.append(f"  {name_of(root)} does not depend on {name}")
     else:

@@ -77,6 +77,10 @@ class Image:
     rgb: bytes  # rows top to bottom, 3 bytes a pixel
 
 
+Pictures = tuple[list[list[Image]], Image]
+"""A two-input model's pictures: every column's neuron heatmaps, and the decision panel's image."""
+
+
 @dataclass
 class _Node:
     key: str  # "L:i" or "L:b"
@@ -349,12 +353,35 @@ def _png_bytes(image: Image) -> bytes:
     """``image`` as a PNG file (8-bit RGB, no filter), written with zlib and struct."""
     stride = image.width * 3
     raw = b"".join(b"\x00" + image.rgb[r * stride:(r + 1) * stride] for r in range(image.height))
+    return png_file(image.width, image.height, raw)
 
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+_PNG_END = _png_chunk(b"IEND", b"")
+
+
+def png_file(width: int, height: int, scanlines: bytes) -> bytes:
+    """The PNG file (8-bit RGB) of ``height`` scanlines of ``width`` pixels, each scanline its
+    filter byte (0, none) and then 3 bytes a pixel: the one PNG rule of the network pictures.
+
+    Args:
+        width: pixels a row.
+        height: rows.
+        scanlines: ``height * (1 + 3 * width)`` bytes.
+
+    Returns:
+        The file's bytes.
+    """
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    # a window no larger than the data: zlib's set-up for a full 32 KB window and its hash
+    # tables costs more than compressing a 16 x 16 heatmap, and the page has thousands of them
+    wbits = min(15, max(9, (len(scanlines) - 1).bit_length()))
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits, min(8, max(2, wbits - 8)))
+    body = _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", packer.compress(scanlines) + packer.flush())
+    return b"\x89PNG\r\n\x1a\n" + body + _PNG_END
 
 
 def png_data_uri(image: Image) -> str:
@@ -423,6 +450,27 @@ def draw_network(
         >>> draw_network(MLP(2, [3, 1], seed=0))
         <NetworkPicture: MLP 2 -> 3 -> 1, 13 edges, weights>
     """
+    return NetworkPicture(_network_layout(
+        model, mode=mode, sample=sample, snapshot=snapshot, feature_names=feature_names, class_names=class_names,
+        metadata=metadata, X=X, y=y, max_edges=max_edges))
+
+
+def _network_layout(
+    model: MLP,
+    *,
+    mode: str = "weights",
+    sample: Sequence[float] | None = None,
+    snapshot: Any = None,
+    feature_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    X: Sequence[Sequence[float]] | None = None,
+    y: Sequence[Any] | None = None,
+    max_edges: int = MAX_EDGES,
+    pictures: Pictures | None = None,
+) -> _Layout:
+    """:func:`draw_network`'s layout; ``pictures``, when given, are the heatmaps and panel image
+    to draw instead of computing them (the training page's, made for every snapshot at once)."""
     if not isinstance(model, MLP):
         raise TypeError(f"draw_network() needs an nn.MLP, got {type(model).__name__}")
     if not isinstance(mode, str) or mode not in MODES:
@@ -484,11 +532,11 @@ def draw_network(
     acts = layer_activations(work, x_sample) if x_sample is not None else None
     chosen = {"weights": weights, "grads": grads, "updates": updates}[mode]
     assert chosen is not None  # checked above
-    return NetworkPicture(_lay_out(
+    return _lay_out(
         model=work, widths=widths, mode=mode, weights=weights, grads=grads, updates=updates, chosen=chosen,
         acts=acts, features=features, classes=classes, points=points, labels=labels,
-        snapshot=snapshot is not None, as_edges=model.num_parameters() <= max_edges,
-    ))
+        snapshot=snapshot is not None, as_edges=model.num_parameters() <= max_edges, pictures=pictures,
+    )
 
 
 def _class_of(v: Any, n_out: int, i: int) -> int:
@@ -546,6 +594,7 @@ def _lay_out(
     labels: list[int] | None,
     snapshot: bool,
     as_edges: bool,
+    pictures: Pictures | None = None,
 ) -> _Layout:
     ncols = len(widths)
     config = model.config
@@ -553,7 +602,7 @@ def _lay_out(
     strip = [n > STRIP_WIDTH for n in widths]
     heat = [two_d and not s for s in strip]
     extent = plane_extent(points, acts)
-    heats = _neuron_heatmaps(model, widths, extent) if two_d else None
+    heats = (pictures[0] if pictures is not None else _neuron_heatmaps(model, widths, extent)) if two_d else None
 
     def pitch(c: int) -> float:
         if strip[c]:
@@ -641,7 +690,8 @@ def _lay_out(
 
     if two_d:
         layout.panel = _output_panel(model, extent, points, labels, acts,
-                                     xs[-1] + out_labels_w + 20.0, _TOP + (body - panel_size) / 2, panel_size)
+                                     xs[-1] + out_labels_w + 20.0, _TOP + (body - panel_size) / 2, panel_size,
+                                     pictures[1] if pictures is not None else None)
         layout.texts.append(_Text(layout.panel.x + panel_size / 2, layout.panel.y - 8, "output over the input plane",
                                   10.0))
         names_out = classes if classes is not None else [str(k) for k in range(max(2, widths[-1]))]
@@ -851,23 +901,36 @@ def _neuron_heatmaps(model: MLP, widths: list[int], extent: tuple[float, float, 
     return out
 
 
+def decision_colour(scores: Sequence[float], threshold: float, sigmoid: bool) -> RGB:
+    """The colour of one point of a decision panel: one output is shaded by its distance from
+    ``threshold`` (blue above, orange below), several by their class's colour (the first largest).
+
+    Args:
+        scores: the model's outputs at the point.
+        threshold: ``nn.threshold_of(model)``.
+        sigmoid: whether the output is a sigmoid (a probability).
+
+    Returns:
+        The RGB colour.
+    """
+    if len(scores) == 1:
+        s = scores[0]
+        t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
+        return mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))
+    k = max(range(len(scores)), key=scores.__getitem__)
+    return mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)
+
+
 def _output_panel(model: MLP, extent: tuple[float, float, float, float], points: list[list[float]] | None,
                   labels: list[int] | None, acts: list[list[float]] | None,
-                  x: float, y: float, size: float) -> _Panel:
+                  x: float, y: float, size: float, image: Image | None = None) -> _Panel:
     n_out = model.config["nouts"][-1]
-    threshold = threshold_of(model)
-    sigmoid = model.config["output_activation"] == "sigmoid"
-    pixels: list[bytes] = []
-    for columns in grid_activations(model, plane_grid(extent, PANEL_GRID)):
-        scores = columns[-1]
-        if n_out == 1:
-            s = scores[0]
-            t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
-            pixels.append(bytes(mix(CLASS_COLOURS[0] if t > 0 else CLASS_COLOURS[1], 0.15 + 0.45 * abs(t))))
-        else:
-            k = max(range(n_out), key=scores.__getitem__)
-            pixels.append(bytes(mix(CLASS_COLOURS[k % len(CLASS_COLOURS)], 0.45)))
-    image = Image(PANEL_GRID, PANEL_GRID, b"".join(pixels))
+    if image is None:
+        threshold = threshold_of(model)
+        sigmoid = model.config["output_activation"] == "sigmoid"
+        image = Image(PANEL_GRID, PANEL_GRID, b"".join(
+            bytes(decision_colour(columns[-1], threshold, sigmoid))
+            for columns in grid_activations(model, plane_grid(extent, PANEL_GRID))))
     x0, x1, y0, y1 = extent
 
     def at(p: Sequence[float]) -> tuple[float, float]:

@@ -28,9 +28,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograd import Value
+from autograd.ops import REGISTRY
 from autograd.show.stepper import Stepper
+from nn.activations import ACTIVATION_TABLE
 from nn.files import atomic_write
 from nn.layers import MLP
+from nn.losses import predict_class
 from nn.text import describe
 from nn.train import History, Run, threshold_of
 from nn.views import network as _net
@@ -351,7 +354,10 @@ class TrainingView:
         snaps = list(self.snapshots)
         last = snaps[-1] if snaps else None
         data = self.X if self.model.config["nin"] == 2 else None
-        picture = _net.draw_network(self.model, snapshot=last, X=data, y=self.y if data is not None else None)
+        # the heatmaps and panel of the last snapshot as the snapshots' pictures draw them
+        pictures = _last_pictures(self.model, last._flat[0], self.X) if last is not None and data else None
+        picture = _net.NetworkPicture(_net._network_layout(
+            self.model, snapshot=last, X=data, y=self.y if data is not None else None, pictures=pictures))
         return {
             "version": PAYLOAD_VERSION,
             "title": self._title(),
@@ -376,7 +382,7 @@ class TrainingView:
         return {"keys": list(self.keys), "edge_of_key": edges, "matrix_of_key": matrix, "neurons": neurons}
 
     def _snapshots_part(self, snaps: list[Snapshot]) -> dict[str, Any]:
-        pictures = [self._pictures(s) for s in snaps]
+        pictures = self._pictures(snaps)
         return {
             "n": len(snaps),
             "step": [s.step for s in snaps],
@@ -406,11 +412,15 @@ class TrainingView:
                        val_accuracy=list(h.val_accuracy) if h is not None else [])
         return out
 
-    def _pictures(self, snap: Snapshot) -> tuple[dict[str, str], str | None]:
-        if snap._pictures is None:
-            snap._pictures = _draw_snapshot(self.model, list(snap._flat[0]), self.X, self.y,
-                                            self.validation or self._run_validation())
-        return snap._pictures
+    def _pictures(self, snaps: list[Snapshot]) -> list[_Shown]:
+        """Each snapshot's pictures, drawn (all at once) for those that have none yet."""
+        new = [s for s in snaps if s._pictures is None]
+        if new:
+            drawn = _draw_snapshots(self.model, [s._flat[0] for s in new], self.X, self.y,
+                                    self.validation or self._run_validation())
+            for snap, shown in zip(new, drawn):
+                snap._pictures = shown
+        return [s._pictures for s in snaps if s._pictures is not None]
 
     def _run_validation(self) -> tuple[list[list[float]], list[int]] | None:
         run = self._run
@@ -423,12 +433,12 @@ class TrainingView:
         if self._steppers is not None and self._steppers[0] == id(last):
             return self._steppers[1]
         pages: dict[str, str] = {}
-        state = last.state
-        for li, layer in enumerate(self.model.layers):
+        work = _net.model_with_state(self.model, last.state)
+        acts = _net.layer_activations(work, self.X[0])
+        for li, layer in enumerate(work.layers):
             for ni, neuron in enumerate(layer.neurons):
                 if 2 * len(neuron.w) + 3 <= _STEPPER_NODES:
-                    stepper = _neuron_stepper(self.model, state, li, ni, self.X[0])
-                    pages[f"{li + 1}:{ni}"] = _packed_page(stepper.to_html())
+                    pages[f"{li + 1}:{ni}"] = _packed_page(_stepper_of(work, acts, li, ni).to_html())
         self._steppers = (id(last), pages)
         return pages
 
@@ -517,10 +527,11 @@ def _packed_page(html: str) -> str:
     """``html`` as a small page that unpacks it: the stepper's page gzip-compressed and base64-encoded,
     with a script that decompresses it (``DecompressionStream``) and writes it over itself.
 
-    A stepper page is mostly repeated SVG and JSON and shrinks about eight times, which keeps a
+    A stepper page is mostly repeated SVG and JSON and shrinks about six times, which keeps a
     payload holding every neuron's stepper within a few megabytes; shown in an ``<iframe srcdoc>``,
     the unpacked page is the stepper's ``to_html()`` exactly."""
-    packed = base64.b64encode(gzip.compress(html.encode("utf-8"), 9, mtime=0)).decode("ascii")
+    # level 2: level 9 makes pages 15% smaller and takes four times as long, for 30-40 pages a run
+    packed = base64.b64encode(gzip.compress(html.encode("utf-8"), 2, mtime=0)).decode("ascii")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>valuegrad stepper</title></head>'
         "<body><script>\n(async function () {\n"
@@ -552,7 +563,13 @@ def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int,
     from nn.views.network import layer_activations, model_with_state
 
     work = model_with_state(model, state)
-    inputs = layer_activations(work, x)[layer]
+    return _stepper_of(work, layer_activations(work, x), layer, index, layout)
+
+
+def _stepper_of(work: MLP, acts: list[list[float]], layer: int, index: int, layout: str = "python") -> Stepper:
+    """The stepper of neuron ``index`` of ``work.layers[layer]`` given every column's values
+    ``acts`` (``layer_activations``): one copy of the model serves all of a snapshot's neurons."""
+    inputs = acts[layer]
     neuron = work.layers[layer].neurons[index]
     for j, w in enumerate(neuron.w):
         w.label = f"w{j}"
@@ -567,7 +584,14 @@ def _neuron_stepper(model: MLP, state: dict[str, float], layer: int, index: int,
 
 
 # ---------------------------------------------------------------------------------------------
-# A snapshot's pictures: with NumPy, one forward pass over every grid point at once.
+# The snapshots' pictures. With NumPy, every snapshot that needs them is drawn at once: one
+# forward pass per layer over (snapshots x points), coloured a whole array at a time, and each
+# image written by the one PNG rule (``_net.png_file``). Without NumPy, snapshot by snapshot with
+# the engine and the one-pixel rules (``_net.signed_image``, ``_net.decision_colour``,
+# ``predict_class``), which the NumPy code is tested against.
+
+_Shown = tuple[dict[str, str], str | None]
+"""A snapshot's pictures: each neuron's heatmap (two-input models) by id, and the panel."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -576,145 +600,146 @@ def _grid(extent: tuple[float, float, float, float], n: int) -> list[list[float]
     return _net.plane_grid(extent, n)
 
 
-@functools.lru_cache(maxsize=8)
-def _grid_array(extent: tuple[float, float, float, float], n: int) -> Any:
-    import numpy as np
+def _draw_snapshots(model: MLP, states: list[array[float]], X: list[list[float]], y: list[int],
+                    held: tuple[list[list[float]], list[int]] | None) -> list[_Shown]:
+    """The pictures of the snapshots whose weights are ``states``: for a two-input model every
+    hidden and output neuron's heatmap (layers drawn as strips have none) and the decision over
+    the plane; otherwise a confusion matrix on ``held`` (or the training rows).
 
-    out = np.asarray(_grid(extent, n), dtype=np.float64)
-    out.flags.writeable = False
-    return out
-
-
-def _grid_points(extent: tuple[float, float, float, float], n: int) -> Any:
-    """The grid's points as a read-only NumPy array (lists without NumPy), made once per extent."""
-    try:
-        return _grid_array(extent, n)
-    except ImportError:
-        return _grid(extent, n)
-
-
-def _forward(model: MLP, state: list[float], points: Any) -> list[Any]:
-    """Every column's values at ``points`` (the inputs, then each layer's outputs) under ``state``:
-    NumPy arrays of shape (points, width), or lists of rows without NumPy (the engine)."""
+    Raises:
+        ValueError: a neuron's output at a point of the plane is not a finite number.
+    """
     try:
         import numpy as np
     except ImportError:
-        work = _net.model_with_state(model, dict(zip(model.state_dict(), state)))
-        per_point = [_net.layer_activations(work, p) for p in points]
-        return [[acts[c] for acts in per_point] for c in range(len(per_point[0]))]
-    flat = np.asarray(state, dtype=np.float64)
-    h = np.asarray(points, dtype=np.float64)
-    columns = [h]
+        return [_draw_snapshot(model, list(state), X, y, held) for state in states]
+    # a few snapshots at a time: the arrays stay in the processor's cache, and small enough to
+    # be reused from the heap instead of fresh memory (a 100-snapshot batch took twice as long)
+    return [shown for at in range(0, len(states), _CHUNK)
+            for shown in _draw_chunk(np, model, states[at:at + _CHUNK], X, y, held)]
+
+
+_CHUNK = 16
+"""Snapshots drawn per batch of arrays (with 16 x 16 and 48 x 48 grids: about 2 MB an array)."""
+
+
+def _draw_chunk(np: Any, model: MLP, states: list[array[float]], X: list[list[float]], y: list[int],
+                held: tuple[list[list[float]], list[int]] | None) -> list[_Shown]:
+    flat = np.frombuffer(b"".join(state.tobytes() for state in states), dtype=np.float64).reshape(len(states), -1)
+    widths = [model.config["nin"], *model.config["nouts"]]
+    if widths[0] != 2:
+        Xs, ys = held if held is not None else (X, y)
+        out = _forward_all(model, flat, np.asarray(Xs, dtype=np.float64))[-1]
+        return [({}, _confusion_uri(classes, ys, widths[-1])) for classes in _classes(out, threshold_of(model))]
+    extent = _net.plane_extent(X, None)
+    g, pg = _net.GRID, _net.PANEL_GRID
+    columns = _forward_all(model, flat, np.asarray(_grid(extent, g), dtype=np.float64))
+    decision = _forward_all(model, flat, np.asarray(_grid(extent, pg), dtype=np.float64))[-1]
+    for values in [*columns[1:], decision]:
+        if not np.isfinite(values).all():
+            bad = values[~np.isfinite(values)][0]
+            raise ValueError(f"a neuron's output over the input plane is {bad!r}, not a finite number: "
+                             "the snapshot's pictures cannot be drawn")
+    shown: list[_Shown] = [({}, None) for _ in states]
+    for c in range(1, len(widths)):
+        if widths[c] > _net.STRIP_WIDTH:
+            continue  # drawn as a strip, without heatmaps
+        uris = _png_uris(_signed_rgb(columns[c]), g)  # (snapshots, neurons)
+        for k, row in enumerate(uris):
+            shown[k][0].update((f"{c}:{i}", uri) for i, uri in enumerate(row))
+    panels = _png_uris(_decision_rgb(decision, threshold_of(model), model.config["output_activation"] == "sigmoid"),
+                       pg)
+    return [(images, panel[0]) for (images, _), panel in zip(shown, panels)]
+
+
+def _last_pictures(model: MLP, state: array[float], X: list[list[float]]) -> _net.Pictures | None:
+    """A two-input model's heatmaps and panel under ``state`` as ``draw_network``'s images (the
+    training page's network, drawn by the same code as the snapshots); None without NumPy."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    flat = np.frombuffer(state.tobytes(), dtype=np.float64).reshape(1, -1)
+    extent = _net.plane_extent(X, None)
+    g, pg = _net.GRID, _net.PANEL_GRID
+    columns = _forward_all(model, flat, np.asarray(_grid(extent, g), dtype=np.float64))
+    decision = _forward_all(model, flat, np.asarray(_grid(extent, pg), dtype=np.float64))[-1]
+    if not all(np.isfinite(v).all() for v in [*columns, decision]):
+        return None
+    heats = []
+    for values in columns:  # the inputs' column is (points, 2): the same for every snapshot
+        rgb = _signed_rgb(values if values.ndim == 3 else values[None])[0]
+        heats.append([_net.Image(g, g, image.tobytes()) for image in rgb])
+    panel = _decision_rgb(decision, threshold_of(model), model.config["output_activation"] == "sigmoid")[0, 0]
+    return heats, _net.Image(pg, pg, panel.tobytes())
+
+
+def _forward_all(model: MLP, flat: Any, points: Any) -> list[Any]:
+    """Every column's values at ``points`` (n x nin) under each row of ``flat`` (snapshots x
+    parameters, ``state_dict`` order): the inputs (n x nin), then each layer's outputs as arrays
+    of shape (snapshots, n, width)."""
+    import numpy as np
+
+    h = points
+    columns = [points]
     at = 0
     for layer in model.layers:
         n_out, n_in = len(layer.neurons), len(layer.neurons[0].w)
-        block = flat[at:at + n_out * (n_in + 1)].reshape(n_out, n_in + 1)
+        block = flat[:, at:at + n_out * (n_in + 1)].reshape(len(flat), n_out, n_in + 1)
         at += n_out * (n_in + 1)
-        z = h @ block[:, :-1].T + block[:, -1]
-        kind = layer.neurons[0].activation
-        with np.errstate(over="ignore"):
-            if kind == "relu":
-                h = np.where(z > 0, z, 0.0)
-            elif kind == "tanh":
-                h = np.tanh(z)
-            elif kind == "sigmoid":
-                e = np.exp(-np.abs(z))
-                h = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-            elif kind == "leaky_relu":
-                h = np.where(z > 0, z, 0.01 * z)
-            else:
-                h = z
+        z = np.matmul(h, block[:, :, :-1].transpose(0, 2, 1)) + block[:, None, :, -1]
+        with np.errstate(all="ignore"):
+            h = _activation_of_arrays(layer.neurons[0].activation, z)
         columns.append(h)
     return columns
 
 
-def _column(values: Any, i: int) -> list[float]:
-    return [float(row[i]) for row in values]
+def _activation_of_arrays(kind: str, z: Any) -> Any:
+    """The activation ``kind`` on an array, by its op's record (``array_forward``): the one the
+    batch replay runs, with the constant the activation folds in (a leaky ReLU's slope)."""
+    node = ACTIVATION_TABLE[kind].apply(Value(0.5))
+    if not node.parents:
+        return z  # linear: the weighted sum itself
+    prim = REGISTRY[node.op]
+    if prim.array_forward is None:
+        raise ValueError(f"the {kind!r} activation's op {node.op!r} has no array form to draw it with")
+    return prim.array_forward(z, *(() if node.const is None else (node.const,)))
 
 
-def _draw_snapshot(model: MLP, state: list[float], X: list[list[float]], y: list[int],
-                   held: tuple[list[list[float]], list[int]] | None) -> tuple[dict[str, str], str | None]:
-    """A snapshot's neuron heatmaps (two-input models; hidden and output neurons) and panel."""
-    widths = [model.config["nin"], *model.config["nouts"]]
-    if widths[0] == 2:
-        extent = _net.plane_extent(X, None)
-        columns = _forward(model, state, _grid_points(extent, _net.GRID))
-        images: dict[str, str] = {}
-        g = _net.GRID
-        for c in range(1, len(widths)):
-            if widths[c] > _net.STRIP_WIDTH:
-                continue  # drawn as a strip, without heatmaps
-            fast = _signed_images(columns[c], g)
-            for i in range(widths[c]):
-                if fast is not None:
-                    image = fast[i]
-                else:
-                    values = _column(columns[c], i)
-                    scale = max(abs(v) for v in values)
-                    image = _net.signed_image([values[r * g:(r + 1) * g] for r in range(g)], scale)
-                images[f"{c}:{i}"] = _net.png_data_uri(image)
-        return images, _decision_panel(model, state, extent)
-    Xs, ys = held if held is not None else (X, y)
-    return {}, _confusion_panel(model, state, Xs, ys)
-
-
-def _decision_panel(model: MLP, state: list[float], extent: tuple[float, float, float, float]) -> str:
-    """The model's decision over the plane, coloured as ``draw_network``'s panel."""
-    out = _forward(model, state, _grid_points(extent, _net.PANEL_GRID))[-1]
-    n_out = len(out[0])
-    threshold = threshold_of(model)
-    sigmoid = model.config["output_activation"] == "sigmoid"
-    fast = _decision_pixels(out, threshold, sigmoid)
-    if fast is not None:
-        return _net.png_data_uri(_net.Image(_net.PANEL_GRID, _net.PANEL_GRID, fast))
-    pixels: list[bytes] = []
-    for row in out:
-        if n_out == 1:
-            s = float(row[0])
-            t = 2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
-            colour = _net.CLASS_COLOURS[0] if t > 0 else _net.CLASS_COLOURS[1]
-            pixels.append(bytes(_net.mix(colour, 0.15 + 0.45 * abs(t))))
-        else:
-            scores = [float(v) for v in row]
-            k = max(range(n_out), key=scores.__getitem__)
-            pixels.append(bytes(_net.mix(_net.CLASS_COLOURS[k % len(_net.CLASS_COLOURS)], 0.45)))
-    return _net.png_data_uri(_net.Image(_net.PANEL_GRID, _net.PANEL_GRID, b"".join(pixels)))
-
-
-def _confusion_panel(model: MLP, state: list[float], X: list[list[float]], y: list[int]) -> str:
-    """The confusion matrix on ``(X, y)``: row = true class, column = predicted; each cell's
-    intensity is its share of the row (blue on the diagonal, orange off it)."""
-    out = _forward(model, state, X)[-1]
-    n_out = len(out[0])
-    threshold = threshold_of(model)
-    k = max(2, n_out)
-    counts = [[0] * k for _ in range(k)]
-    for row, t in zip(out, y):
-        scores = [float(v) for v in row]
-        p = (1 if scores[0] > threshold else 0) if n_out == 1 else max(range(n_out), key=scores.__getitem__)
-        if 0 <= t < k:
-            counts[t][p] += 1
-    pixels = bytearray()
-    for r in range(k):
-        total = sum(counts[r]) or 1
-        line = b"".join(bytes(_net.mix(_net.POSITIVE if r == c else _net.NEGATIVE, counts[r][c] / total)) * CELL
-                        for c in range(k))
-        pixels += line * CELL
-    return _net.png_data_uri(_net.Image(k * CELL, k * CELL, bytes(pixels)))
-
-
-
-# With NumPy, a snapshot's pictures are coloured a whole array at a time. Each step is the same
-# IEEE operation as its one-pixel sibling (``_net.mix``, ``_net.signed_image``): the same bytes.
-
-
-def _numpy_floats(values: Any) -> Any:
-    """``values`` if it is a finite NumPy float array (what ``_forward`` gives with NumPy), else None."""
-    if not hasattr(values, "dtype"):
-        return None
+def _signed_rgb(values: Any) -> Any:
+    """``_net.signed_image``'s colours for every neuron of every snapshot: ``values`` of shape
+    (snapshots, points, neurons), each neuron scaled by its own largest magnitude; returns uint8
+    of shape (snapshots, neurons, points, 3)."""
     import numpy as np
 
-    return values if bool(np.isfinite(values).all()) else None  # inf and nan: the one-pixel code's errors
+    top = _net.COLOUR_LEVELS - 1
+    pos = np.frombuffer(b"".join(_net._LUT_POS), dtype=np.uint8).reshape(-1, 3)
+    neg = np.frombuffer(b"".join(_net._LUT_NEG), dtype=np.uint8).reshape(-1, 3)
+    v = np.moveaxis(values, -1, 1)  # (snapshots, neurons, points)
+    scale = np.abs(v).max(axis=2, keepdims=True)
+    k = np.divide(top, scale, out=np.zeros_like(scale), where=scale > 0)
+    up = np.minimum(top, np.floor(v * k + 0.5)).astype(np.intp)  # int() of a non-negative float
+    down = np.minimum(top, np.floor(-v * k + 0.5)).astype(np.intp)
+    return np.where((v >= 0)[..., None], pos[np.maximum(up, 0)], neg[np.maximum(down, 0)])
+
+
+def _decision_rgb(out: Any, threshold: float, sigmoid: bool) -> Any:
+    """``_net.decision_colour`` for every point of every snapshot: ``out`` of shape (snapshots,
+    points, outputs); returns uint8 of shape (snapshots, 1, points, 3). NumPy's tanh may differ
+    from ``math.tanh`` in the last bit, which moves a pixel only where that bit crosses the
+    rounding of its 8-bit colour."""
+    import numpy as np
+
+    if out.shape[-1] == 1:
+        d = out[..., 0] - threshold
+        t = 2 * d if sigmoid else np.tanh(d)
+        strength = 0.15 + 0.45 * np.abs(t)
+        rgb = np.where((t > 0)[..., None], _mixed(_net.CLASS_COLOURS[0], strength),
+                       _mixed(_net.CLASS_COLOURS[1], strength))
+    else:
+        table = np.array([_net.mix(c, 0.45) for c in _net.CLASS_COLOURS], dtype=np.uint8)
+        rgb = table[np.argmax(out, axis=-1) % len(_net.CLASS_COLOURS)]  # the first largest, as max() takes
+    return rgb[:, None]
 
 
 def _mixed(colour: Any, t: Any) -> Any:
@@ -726,44 +751,80 @@ def _mixed(colour: Any, t: Any) -> Any:
     return np.rint(255 + (c - 255) * t).astype(np.uint8)  # round() and rint both round half to even
 
 
-def _signed_images(values: Any, g: int) -> list[_net.Image] | None:
-    """Every column of ``values`` (points x neurons) as ``_net.signed_image`` draws it, or None
-    without NumPy arrays."""
-    v = _numpy_floats(values)
-    if v is None:
-        return None
+def _classes(out: Any, threshold: float) -> Any:
+    """``predict_class`` of every row of every snapshot: ``out`` of shape (snapshots, rows,
+    outputs); returns (snapshots, rows) ints. Non-finite scores compare as ``predict_class``
+    compares them (nan is never above the threshold; argmax would pick it)."""
     import numpy as np
 
-    top = _net.COLOUR_LEVELS - 1
-    pos = np.frombuffer(b"".join(_net._LUT_POS), dtype=np.uint8).reshape(-1, 3)
-    neg = np.frombuffer(b"".join(_net._LUT_NEG), dtype=np.uint8).reshape(-1, 3)
+    if out.shape[-1] == 1:
+        return (out[..., 0] > threshold).astype(np.intp)
+    if np.isnan(out).any():
+        return np.array([[predict_class([float(v) for v in row]) for row in snap] for snap in out], dtype=np.intp)
+    return np.argmax(out, axis=-1)
+
+
+def _png_uris(rgb: Any, width: int) -> list[list[str]]:
+    """``rgb`` (a, b, pixels, 3) uint8 as a x b PNG data URIs of ``width``-pixel rows."""
+    import numpy as np
+
+    a, b, n, _ = rgb.shape
+    rows = rgb.reshape(a, b, n // width, width * 3)
+    lines = np.concatenate([np.zeros((a, b, n // width, 1), dtype=np.uint8), rows], axis=3)
+    size = lines.shape[2] * lines.shape[3]
+    raw = lines.tobytes()
     out = []
-    for i in range(v.shape[1]):
-        col = v[:, i]
-        scale = float(np.abs(col).max())
-        k = top / scale if scale > 0 else 0.0
-        up = np.minimum(top, np.floor(col * k + 0.5)).astype(np.intp)  # int() of a non-negative float
-        down = np.minimum(top, np.floor(-col * k + 0.5)).astype(np.intp)
-        rgb = np.where((col >= 0)[:, None], pos[np.maximum(up, 0)], neg[np.maximum(down, 0)])
-        out.append(_net.Image(g, len(col) // g, rgb.tobytes()))
+    for i in range(a):
+        row = []
+        for j in range(b):
+            at = (i * b + j) * size
+            png = _net.png_file(width, n // width, raw[at:at + size])
+            row.append("data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+        out.append(row)
     return out
 
 
-def _decision_pixels(out: Any, threshold: float, sigmoid: bool) -> bytes | None:
-    """``_decision_panel``'s pixels from the output array, or None without NumPy arrays."""
-    v = _numpy_floats(out)
-    if v is None:
-        return None
-    import numpy as np
+def _confusion_uri(predicted: Any, y: list[int], n_out: int) -> str:
+    """The confusion matrix of ``predicted`` against ``y`` as a picture: row = true class,
+    column = predicted; each cell's intensity is its share of the row (blue on the diagonal,
+    orange off it)."""
+    k = max(2, n_out)
+    counts = [[0] * k for _ in range(k)]
+    for t, p in zip(y, predicted):
+        if 0 <= t < k:
+            counts[t][int(p)] += 1
+    pixels = bytearray()
+    for r in range(k):
+        total = sum(counts[r]) or 1
+        line = b"".join(bytes(_net.mix(_net.POSITIVE if r == c else _net.NEGATIVE, counts[r][c] / total)) * CELL
+                        for c in range(k))
+        pixels += line * CELL
+    return _net.png_data_uri(_net.Image(k * CELL, k * CELL, bytes(pixels)))
 
-    if v.shape[1] == 1:
-        d = v[:, 0] - threshold
-        t = 2 * d if sigmoid else np.array([math.tanh(x) for x in d.tolist()])  # math.tanh's exact numbers
-        strength = 0.15 + 0.45 * np.abs(t)
-        rgb = np.where((t > 0)[:, None], _mixed(_net.CLASS_COLOURS[0], strength),
-                       _mixed(_net.CLASS_COLOURS[1], strength))
-    else:
-        k = np.argmax(v, axis=1)  # the first largest score, as max(range(n), key=...) takes
-        table = np.array([_net.mix(c, 0.45) for c in _net.CLASS_COLOURS], dtype=np.uint8)
-        rgb = table[k % len(_net.CLASS_COLOURS)]
-    return bytes(rgb.tobytes())
+
+def _draw_snapshot(model: MLP, state: list[float], X: list[list[float]], y: list[int],
+                   held: tuple[list[list[float]], list[int]] | None) -> _Shown:
+    """One snapshot's pictures with the engine, point by point (without NumPy)."""
+    work = _net.model_with_state(model, dict(zip(model.state_dict(), state)))
+    widths = [model.config["nin"], *model.config["nouts"]]
+    threshold = threshold_of(model)
+    if widths[0] != 2:
+        Xs, ys = held if held is not None else (X, y)
+        return {}, _confusion_uri([predict_class(_net.layer_activations(work, x)[-1], threshold) for x in Xs], ys,
+                                  widths[-1])
+    extent = _net.plane_extent(X, None)
+    g, pg = _net.GRID, _net.PANEL_GRID
+    per_point = [_net.layer_activations(work, p) for p in _grid(extent, g)]
+    images: dict[str, str] = {}
+    for c in range(1, len(widths)):
+        if widths[c] > _net.STRIP_WIDTH:
+            continue
+        for i in range(widths[c]):
+            values = [acts[c][i] for acts in per_point]
+            scale = max(abs(v) for v in values)
+            images[f"{c}:{i}"] = _net.png_data_uri(_net.signed_image([values[r * g:(r + 1) * g] for r in range(g)],
+                                                                     scale))
+    sigmoid = model.config["output_activation"] == "sigmoid"
+    panel = b"".join(bytes(_net.decision_colour(_net.layer_activations(work, p)[-1], threshold, sigmoid))
+                     for p in _grid(extent, pg))
+    return images, _net.png_data_uri(_net.Image(pg, pg, panel))

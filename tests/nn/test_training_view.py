@@ -8,6 +8,7 @@ import math
 import random
 import struct
 import xml.etree.ElementTree as ET
+from array import array
 from typing import Any
 
 import pytest
@@ -463,31 +464,57 @@ def test_neuron_stepper_is_laid_out_in_python_unless_asked() -> None:
 
 def test_numpy_colouring_of_a_snapshots_pictures_is_the_one_pixel_codes() -> None:
     np = pytest.importorskip("numpy")
+    from nn.losses import predict_class
     from nn.views import network as net
-    from nn.views.training import _decision_pixels, _signed_images
+    from nn.views.training import _classes, _decision_rgb, _signed_rgb
 
     rng = np.random.default_rng(0)
     g = net.GRID
     for scale in (1e-3, 1.0, 40.0):
-        values = rng.normal(0, scale, size=(g * g, 5))
-        values[::7, 1] = 0.0
-        values[:, 4] = 0.0  # a dead neuron: scale 0
-        images = _signed_images(values, g)
-        assert images is not None
-        for i in range(5):
-            col = [float(v) for v in values[:, i]]
-            image = net.signed_image([col[r * g:(r + 1) * g] for r in range(g)], max(abs(v) for v in col))
-            assert images[i] == image
-    assert _signed_images([[0.5]], 1) is None and _signed_images(np.array([[np.inf]]), 1) is None
+        values = rng.normal(0, scale, size=(2, g * g, 5))  # 2 snapshots, 5 neurons
+        values[:, ::7, 1] = 0.0
+        values[:, :, 4] = 0.0  # a dead neuron: scale 0
+        rgb = _signed_rgb(values)
+        assert rgb.shape == (2, 5, g * g, 3)
+        for k in range(2):
+            for i in range(5):
+                col = [float(v) for v in values[k, :, i]]
+                image = net.signed_image([col[r * g:(r + 1) * g] for r in range(g)], max(abs(v) for v in col))
+                assert rgb[k, i].tobytes() == image.rgb
     for threshold, sigmoid in ((0.0, False), (0.5, True)):
-        out = rng.normal(threshold, 2.0, size=(300, 1))
-        out[:5, 0] = threshold
-        want = b"".join(bytes(net.mix(net.CLASS_COLOURS[0] if t > 0 else net.CLASS_COLOURS[1], 0.15 + 0.45 * abs(t)))
-                        for t in (2 * (s - threshold) if sigmoid else math.tanh(s - threshold)
-                                  for s in map(float, out[:, 0])))
-        assert _decision_pixels(out, threshold, sigmoid) == want
-    scores = rng.normal(0, 1, size=(300, 12))
-    scores[:4] = 1.0  # ties: the first largest wins
-    want = b"".join(bytes(net.mix(net.CLASS_COLOURS[k % len(net.CLASS_COLOURS)], 0.45))
-                    for k in (max(range(12), key=[float(v) for v in row].__getitem__) for row in scores))
-    assert _decision_pixels(scores, 0.0, False) == want
+        out = rng.normal(threshold, 2.0, size=(2, 300, 1))
+        out[:, :5, 0] = threshold
+        want = b"".join(bytes(net.decision_colour([float(s)], threshold, sigmoid)) for s in out[1, :, 0])
+        assert _decision_rgb(out, threshold, sigmoid)[1, 0].tobytes() == want
+        assert _classes(out, threshold)[1].tolist() == [predict_class(float(s), threshold) for s in out[1, :, 0]]
+    scores = rng.normal(0, 1, size=(1, 300, 12))
+    scores[0, :4] = 1.0  # ties: the first largest wins
+    want = b"".join(bytes(net.decision_colour([float(v) for v in row], 0.0, False)) for row in scores[0])
+    assert _decision_rgb(scores, 0.0, False)[0, 0].tobytes() == want
+    scores[0, 4, 3] = math.nan  # predict_class never picks a nan; argmax would
+    assert _classes(scores, 0.0)[0].tolist() == [predict_class([float(v) for v in row]) for row in scores[0]]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "step"])
+@pytest.mark.parametrize("widths", [(2, [3, 1]), (2, [4, 3]), (3, [4, 2])])
+def test_snapshot_pictures_with_numpy_are_the_engines(activation: str, widths: tuple[int, list[int]]) -> None:
+    """All snapshots drawn at once with NumPy give the pictures the engine draws point by point."""
+    pytest.importorskip("numpy")
+    from nn.views.training import _draw_snapshot, _draw_snapshots
+
+    nin, nouts = widths
+    rng = random.Random(f"{activation}{widths}")
+    X = [[rng.uniform(-2, 2) for _ in range(nin)] for _ in range(12)]
+    y = [rng.randrange(max(2, nouts[-1])) for _ in X]
+    model = MLP(nin, nouts, activation=activation, seed=3)
+    states = []
+    for _ in range(3):
+        for p in model.parameters():
+            p.data = rng.uniform(-1.5, 1.5)
+        states.append(array("d", model.state_dict().values()))
+    fast = _draw_snapshots(model, states, X, y, None)
+    assert len(fast) == 3
+    for state, shown in zip(states, fast):
+        assert shown == _draw_snapshot(model, list(state), X, y, None)
+    if nin == 2:
+        assert set(fast[0][0]) == {f"{c + 1}:{i}" for c, w in enumerate(nouts) for i in range(w)}

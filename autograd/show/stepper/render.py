@@ -134,7 +134,7 @@ def to_svg(plan: Plan, layout: Layout, k: int | None = None, *, highlight: bool 
         The SVG text.
     """
     k = len(plan) if k is None else plan.check_step(k)
-    state = plan.states()[k]
+    state = plan.state(k)
     moves = plan.moves[:k]
     current = moves[-1] if moves and highlight else None
     w, h = layout.width + 2 * _PAD, layout.height + 2 * _PAD

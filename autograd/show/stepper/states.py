@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from autograd.backward import Step, require_value
-from autograd.show.explain import explain
+from autograd.show.explain import explain, explain_with_uses
 from autograd.show.text import name_of, number, op_text
 
 if TYPE_CHECKING:
@@ -142,7 +142,12 @@ class Plan:
         self.forward = forward
         self.index = {id(n): i for i, n in enumerate(nodes)}
         """Node index by ``id()``."""
-        self.finals = [explain(n, root) for n in nodes]  # every gradient complete
+        uses: dict[int, list[tuple[Value, float]]] = {id(n): [] for n in nodes}
+        for child in nodes:  # every use of every node, in one walk of the graph
+            for p, local in zip(child.parents, child.local_grads):
+                uses[id(p)].append((child, local))
+        self.finals = [explain_with_uses(n, root, None if n is root else uses[id(n)]) for n in nodes]
+        # every gradient complete
         """Every node's ``explain()`` text once its gradient is complete."""
         self.headers = [_header(n) for n in nodes]
         """How every node was computed (``explain()`` without its gradient)."""
@@ -195,15 +200,42 @@ class Plan:
         seeded = not self.forward
         out = [self._state(0, "start", None, None, shown, grads, applied, seeded)]
         for k, move in enumerate(self.moves, 1):
-            if move.kind == "forward":
-                shown[move.node] = True
-            elif move.kind == "seed":
-                grads[move.node], seeded = move.value, True
-            else:
-                grads[move.parent] = move.value
-                applied[move.parent] += 1
+            seeded = self._apply(move, shown, grads, applied) or seeded
             out.append(self._state(k, move.kind, move.record, self.nodes[move.node], shown, grads, applied, seeded))
         return out
+
+    def state(self, k: int) -> StepperState:
+        """``states()[k]``, without making the others.
+
+        Args:
+            k: a step number, already checked.
+
+        Returns:
+            The view after step ``k``.
+        """
+        grads = self.start_grads()
+        shown = [not self.forward] * len(self.nodes)
+        applied = [0] * len(self.nodes)
+        seeded = not self.forward
+        for move in self.moves[:k]:
+            seeded = self._apply(move, shown, grads, applied) or seeded
+        if k == 0:
+            return self._state(0, "start", None, None, shown, grads, applied, seeded)
+        move = self.moves[k - 1]
+        return self._state(k, move.kind, move.record, self.nodes[move.node], shown, grads, applied, seeded)
+
+    @staticmethod
+    def _apply(move: Move, shown: list[bool], grads: list[float], applied: list[int]) -> bool:
+        """Carry ``move`` out on the view's lists; whether it was the seed."""
+        if move.kind == "forward":
+            shown[move.node] = True
+        elif move.kind == "seed":
+            grads[move.node] = move.value
+            return True
+        else:
+            grads[move.parent] = move.value
+            applied[move.parent] += 1
+        return False
 
     def _state(self, k: int, kind: str, record: Step | None, node: Value | None, shown: list[bool],
                grads: list[float], applied: list[int], seeded: bool) -> StepperState:
