@@ -445,3 +445,13 @@ def test_mkdocs_build_is_strict_clean(tmp_path: Path) -> None:
     assert "WARNING" not in result.stderr, result.stderr
     built = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("index.html")}
     assert {"index.html", "api/index.html", "engine/index.html", "performance/index.html"} <= built
+    # every notebook is a page of the site, with its stored pictures; the lessons open the "Learn" section
+    for notebook in sorted((REPO / "notebooks").glob("*.ipynb")):
+        page = (tmp_path / "site" / "notebooks" / notebook.stem / "index.html").read_text(encoding="utf-8")
+        assert 'src="data:image/png;base64,' in page, f"{notebook.name}'s page shows no picture"
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    learn = re.search(r"^nav:\n  - Learn:\n((?:      - .*\n)+)", config, re.MULTILINE)
+    assert learn, "the first section of the nav is not Learn"
+    entries = re.findall(r"- (?:.*: )?(\S+)$", learn.group(1), re.MULTILINE)
+    lessons = sorted(p.name for p in (REPO / "notebooks").glob("0[1-4]_*.ipynb"))
+    assert len(lessons) == 4 and entries[:4] == [f"notebooks/{name}" for name in lessons]
