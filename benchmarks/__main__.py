@@ -182,6 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     add("W7", "valuegrad import autograd, nn (fresh process, bytecode cached)", w.w7_import_ms(5 if args.quick else 15),
         "ms", "median of fresh processes, less a bare interpreter's start")
 
+    rounds = 1 if args.quick else 5
+    for name, run_args in (("moons", []), ("digits", ["--dataset", "digits"]),
+                           ("digits --vectorized", ["--dataset", "digits", "--vectorized"])):
+        if "--vectorized" in run_args and not _have("numpy"):
+            continue
+        view = w.w8_training_view(run_args, rounds)
+        add("W8", f"valuegrad train {name}: recording snapshots (training time)", view["recording"], "x",
+            f"with the view / --no-html; {view['train_s']:.2f} s without")
+        add("W8", f"valuegrad train {name}: the whole run, training.html written", view["whole"], "x",
+            f"with / --no-html; {view['wall_s']:.2f} s without; training.html {view['page_mb']:.1f} MB")
+
     base = next((r["value"] for r in rows if r["implementation"] == "micrograd 0.1.0" and r["value"]), None)
     torch6 = next((r["value"] for r in rows if r["workload"] == "W6" and r["implementation"] == W6_TORCH), None)
     for r in rows:

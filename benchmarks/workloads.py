@@ -1,4 +1,4 @@
-"""The benchmark workloads (W1-W7), each a function returning what it measured.
+"""The benchmark workloads (W1-W8), each a function returning what it measured.
 
 W1 is one training step of micrograd's moons demo: MLP(2, [16, 16, 1]) on 100 points, hinge loss
 plus 1e-4 L2, zero_grad, backward, SGD update. Every implementation runs the same arithmetic on
@@ -406,6 +406,41 @@ def w5_train_cli() -> float:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "nn", "train", "--out", d], check=True, capture_output=True)
         return time.perf_counter() - t0
+
+
+# --- W8: what the training view costs a CLI run --------------------------------------------------
+
+
+def w8_training_view(args: list[str], rounds: int) -> dict[str, float]:
+    """``valuegrad train ARGS`` with its training view (the default) against ``--no-html``, in
+    fresh processes taking turns, ``rounds`` each: the medians of the training time the run
+    reports (``summary.json``'s ``seconds``: the steps with the view's recording, without the
+    pictures and files), of the wall-clock time of the whole run, and the page's size.
+
+    Returns:
+        ``recording`` (training time with the view / without), ``whole`` (wall time with /
+        without), ``train_s`` and ``wall_s`` (the medians without the view) and ``page_mb``.
+    """
+    import json
+
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    page = 0
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(rounds):
+            for html in (True, False):
+                out = os.path.join(d, "html" if html else "plain")
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "nn", "train", *args, "--out", out, "--overwrite",
+                                *([] if html else ["--no-html"])], check=True, capture_output=True)
+                wall = time.perf_counter() - t0
+                with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                    times[html].append((json.load(f)["seconds"], wall))
+                if html:
+                    page = os.path.getsize(os.path.join(out, "training.html"))
+    train_on, wall_on = (statistics.median(t[i] for t in times[True]) for i in (0, 1))
+    train_off, wall_off = (statistics.median(t[i] for t in times[False]) for i in (0, 1))
+    return {"recording": train_on / train_off, "whole": wall_on / wall_off, "train_s": train_off,
+            "wall_s": wall_off, "page_mb": page / 1e6}
 
 
 # --- W6: one epoch of the digits data set -------------------------------------------------------
