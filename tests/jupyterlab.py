@@ -80,13 +80,15 @@ class Lab:
         return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
-def start_lab(base: Path, extra_args: tuple[str, ...] = ()) -> Lab:
+def start_lab(base: Path, extra_args: tuple[str, ...] = (), page_config: dict[str, Any] | None = None) -> Lab:
     """Start ``jupyter lab`` headless on a free port with its folders under ``base`` and wait until it
     answers ``/api/status``.
 
     ``base / "notebooks"`` is the server's root folder and ``base / "data"`` its Jupyter data folder
     (for kernel specs): both are made here if missing, so that callers may fill them first. The
-    server's output goes to ``base / "server.log"``. ``extra_args`` are added to its command line.
+    server's output goes to ``base / "server.log"``. ``extra_args`` are added to its command line;
+    ``page_config`` is written to ``labconfig/page_config.json`` in its config folder, where the
+    page reads options such as ``{"notebookStartsKernel": False}`` (open notebooks without a kernel).
 
     Raises:
         AssertionError: the server exited, or did not answer within ``SERVER_START_S``.
@@ -94,6 +96,9 @@ def start_lab(base: Path, extra_args: tuple[str, ...] = ()) -> Lab:
     root, data, config = base / "notebooks", base / "data", base / "config"
     for folder in (root, data, config):
         folder.mkdir(exist_ok=True)
+    if page_config is not None:
+        (config / "labconfig").mkdir(exist_ok=True)
+        (config / "labconfig" / "page_config.json").write_text(json.dumps(page_config), encoding="utf-8")
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_PATH": str(data), "JUPYTER_CONFIG_DIR": str(config),
            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "PYTHONPATH": str(REPO)}
@@ -139,9 +144,10 @@ def stop_lab(lab: Lab) -> None:
 
 
 @contextmanager
-def running_lab(base: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Lab]:
+def running_lab(base: Path, extra_args: tuple[str, ...] = (),
+                page_config: dict[str, Any] | None = None) -> Iterator[Lab]:
     """``start_lab`` for a ``with`` block, stopped at its end."""
-    lab = start_lab(base, extra_args)
+    lab = start_lab(base, extra_args, page_config)
     try:
         yield lab
     finally:
@@ -232,13 +238,28 @@ def open_notebook(browser: WebDriver, lab: Lab, path: str, timeout: float = NOTE
                              f"{lab.log_tail()}") from e
 
 
+DOCUMENTS_LEFT = """
+const app = window.jupyterapp;
+const left = Array.from(app.shell.widgets('main')).filter((w) => !!w.context).map((w) => w.context.path);
+const dialog = document.querySelector('.jp-Dialog');
+return {left, dialog: dialog ? dialog.textContent : null};
+"""
+
+
 def close_all(browser: WebDriver, timeout: float = 30.0) -> None:
-    """Close every tab in JupyterLab's main area (``application:close-all``) and wait until none is left."""
+    """Close every tab in JupyterLab's main area (``application:close-all``) and wait until no
+    document is open (JupyterLab then shows a Launcher, which stays).
+
+    Raises:
+        AssertionError: a document was still open after ``timeout`` (say, a dialog asked to save it).
+    """
     browser.execute_script("window.jupyterapp.commands.execute('application:close-all');")
 
     def closed() -> bool:
-        left: int = browser.execute_script(
-            "return Array.from(window.jupyterapp.shell.widgets('main')).length;")
-        return left == 0
+        state: dict[str, Any] = browser.execute_script(DOCUMENTS_LEFT)
+        return not state["left"]
 
-    wait_for(browser, closed, timeout)
+    try:
+        wait_for(browser, closed, timeout)
+    except AssertionError as e:
+        raise AssertionError(f"documents still open: {browser.execute_script(DOCUMENTS_LEFT)}") from e
