@@ -1,15 +1,16 @@
 """The training widget where users use it: a real JupyterLab server, a real kernel, a real Chromium.
 
-The test starts ``jupyter lab`` headless on a free port with a fresh notebook folder, opens a
-notebook in headless Chromium, runs all its cells through JupyterLab's own command
-(``notebook:run-all-cells``; the app is exposed with ``--LabApp.expose_app_in_browser``), and
-checks that the widget appears in the output area, that its ``data-snapshots`` grows while the
-kernel is busy training (the live part), and that scrubbing it afterwards shows the run's exact
-numbers. The notebook trains a small moons model with ``nn.train(..., callbacks=[view])`` for a
-``nn.TrainingView`` shown before the run (an extra ``on_step`` sleeps a little each step, so that
-even a fast machine trains for a few seconds); a later cell writes the snapshots' ``repr`` of the
-loss and the view's payload to files beside the notebook, which the widget's ``data-value``
-attributes and edges are compared with (the test cannot read the kernel's numbers otherwise).
+The test starts ``jupyter lab`` headless on a free port with a fresh notebook folder (the set-up
+of tests/jupyterlab.py), opens a notebook in headless Chromium, runs all its cells through
+JupyterLab's own command (``notebook:run-all-cells``; the app is exposed with
+``--LabApp.expose_app_in_browser``), and checks that the widget appears in the output area, that
+its ``data-snapshots`` grows while the kernel is busy training (the live part), and that scrubbing
+it afterwards shows the run's exact numbers. The notebook trains a small moons model with
+``nn.train(..., callbacks=[view])`` for a ``nn.TrainingView`` shown before the run (an extra
+``on_step`` sleeps a little each step, so that even a fast machine trains for a few seconds); a
+later cell writes the snapshots' ``repr`` of the loss and the view's payload to files beside the
+notebook, which the widget's ``data-value`` attributes and edges are compared with (the test
+cannot read the kernel's numbers otherwise).
 
 Needs jupyterlab, anywidget and ipykernel (the dev extra) and Chromium with chromedriver; it is
 never skipped. It takes about 15-25 s, most of it JupyterLab starting.
@@ -18,34 +19,24 @@ never skipped. It takes about 15-25 s, most of it JupyterLab starting.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser import browser_paths, logs, start_browser, wait_for
+from tests.browser import logs, wait_for
+from tests.jupyterlab import LAB_READY_S, Lab, lab_browser, open_notebook, running_lab, write_kernel
 from tests.nn.test_training_page import check_snapshot, read
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
-REPO = Path(__file__).resolve().parents[2]
 KERNEL = "valuegrad-lab-tests"
 STEPS, EVERY = 150, 10
 SNAPSHOTS = STEPS // EVERY
 STEP_SLEEP_S = 0.03
-SERVER_START_S = 120.0
-LAB_READY_S = 120.0
 
 CELLS = [
     "import json, time\n"
@@ -67,13 +58,6 @@ CELLS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def write_notebook(folder: Path) -> None:
     cells: list[dict[str, Any]] = [
         {"cell_type": "code", "execution_count": None, "id": f"cell{i}", "metadata": {}, "outputs": [],
@@ -90,83 +74,19 @@ def write_notebook(folder: Path) -> None:
     (folder / "test.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
 
 
-def write_kernel(folder: Path) -> None:
-    """A kernel spec that runs this interpreter with this checkout first on sys.path."""
-    spec_dir = folder / "kernels" / KERNEL
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "valuegrad lab tests",
-        "language": "python",
-        "env": {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-
-
-class Lab:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, token: str, log: Path, root: Path) -> None:
-        self.process, self.port, self.token, self.log, self.root = process, port, token, log, root
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("jupyterlab")
-    root, data, config = base / "notebooks", base / "data", base / "config"
-    for folder in (root, data, config):
-        folder.mkdir()
-    write_notebook(root)
-    write_kernel(data)
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_PATH": str(data), "JUPYTER_CONFIG_DIR": str(config),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "PYTHONPATH": str(REPO)}
-    log = base / "server.log"
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-        "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={base / 'workspaces'}",
-        f"--LabApp.user_settings_dir={base / 'settings'}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = Lab(process, port, token, log, root)
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(server.url("api/status"), timeout=5) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"jupyter lab did not answer in {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    (base / "notebooks").mkdir()
+    write_notebook(base / "notebooks")
+    write_kernel(base / "data", KERNEL, "valuegrad lab tests")
+    with running_lab(base) as server:
         yield server
-    finally:
-        process.terminate()  # the server shuts its kernels down on SIGTERM
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    paths = browser_paths()
-    assert not isinstance(paths, str), paths
-    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
-    driver.set_window_size(1400, 1000)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from lab_browser(tmp_path_factory)
 
 
 NOTEBOOK_STATE = """
@@ -196,7 +116,7 @@ def notebook(browser: WebDriver) -> dict[str, Any] | None:
 def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser: WebDriver) -> None:
     started = time.monotonic()
     logs(browser, "browser")
-    browser.get(lab.url("lab/tree/test.ipynb"))
+    open_notebook(browser, lab, "test.ipynb")
 
     def idle() -> bool:
         state = notebook(browser)
@@ -205,8 +125,7 @@ def test_the_widget_grows_while_the_cell_runs_and_then_scrubs(lab: Lab, browser:
     try:
         wait_for(browser, idle, LAB_READY_S)
     except AssertionError as e:
-        raise AssertionError(f"the notebook's kernel did not start: {notebook(browser)}\n"
-                             f"{lab.log.read_text()[-3000:]}") from e
+        raise AssertionError(f"the notebook's kernel did not start: {notebook(browser)}\n{lab.log_tail()}") from e
     browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     # watch the widget while the kernel works: (training cell running?, data-snapshots) as they change.
