@@ -687,8 +687,8 @@ def _forward_all(model: MLP, flat: Any, points: Any) -> list[Any]:
         n_out, n_in = len(layer.neurons), len(layer.neurons[0].w)
         block = flat[:, at:at + n_out * (n_in + 1)].reshape(len(flat), n_out, n_in + 1)
         at += n_out * (n_in + 1)
-        z = np.matmul(h, block[:, :, :-1].transpose(0, 2, 1)) + block[:, None, :, -1]
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # inf and nan are the caller's to refuse, not warnings
+            z = np.matmul(h, block[:, :, :-1].transpose(0, 2, 1)) + block[:, None, :, -1]
             h = _activation_of_arrays(layer.neurons[0].activation, z)
         columns.append(h)
     return columns
