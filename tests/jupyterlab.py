@@ -190,16 +190,23 @@ def wait_for_lab(browser: WebDriver, lab: Lab, timeout: float = LAB_READY_S) -> 
     """
     if not browser.current_url.startswith(f"http://127.0.0.1:{lab.port}/lab"):
         browser.get(lab.url("lab"))
+    _wait_for_state(browser, lab, LAB_STATE, (), ("restored", "open"), "JupyterLab did not start in the browser",
+                    timeout)
 
-    def ready() -> bool:
-        state: dict[str, Any] | None = browser.execute_script(LAB_STATE)
-        return state is not None and state["restored"] and state["open"]
+
+def _wait_for_state(browser: WebDriver, lab: Lab, script: str, args: tuple[Any, ...], keys: tuple[str, ...],
+                    failure: str, timeout: float) -> None:
+    """Wait until ``script`` (run with ``args``) returns a state whose ``keys`` are all true;
+    otherwise fail with ``failure``, the last state and the server log's tail."""
+
+    def done() -> bool:
+        state: dict[str, Any] | None = browser.execute_script(script, *args)
+        return state is not None and all(state[k] for k in keys)
 
     try:
-        wait_for(browser, ready, timeout)
+        wait_for(browser, done, timeout)
     except AssertionError as e:
-        raise AssertionError(f"JupyterLab did not start in the browser: {browser.execute_script(LAB_STATE)}\n"
-                             f"{lab.log_tail()}") from e
+        raise AssertionError(f"{failure}: {browser.execute_script(script, *args)}\n{lab.log_tail()}") from e
 
 
 PANEL_STATE = """
@@ -227,15 +234,7 @@ def open_notebook(browser: WebDriver, lab: Lab, path: str, timeout: float = NOTE
         browser.get(lab.url(f"lab/tree/{path}"))
         wait_for_lab(browser, lab)
 
-    def loaded() -> bool:
-        state: dict[str, Any] | None = browser.execute_script(PANEL_STATE, path)
-        return state is not None and state["ready"] and state["revealed"]
-
-    try:
-        wait_for(browser, loaded, timeout)
-    except AssertionError as e:
-        raise AssertionError(f"{path} did not open: {browser.execute_script(PANEL_STATE, path)}\n"
-                             f"{lab.log_tail()}") from e
+    _wait_for_state(browser, lab, PANEL_STATE, (path,), ("ready", "revealed"), f"{path} did not open", timeout)
 
 
 DOCUMENTS_LEFT = """
