@@ -146,8 +146,8 @@ class Plan:
         for child in nodes:  # every use of every node, in one walk of the graph
             for p, local in zip(child.parents, child.local_grads):
                 uses[id(p)].append((child, local))
-        self.finals = [explain_with_uses(n, root, None if n is root else uses[id(n)]) for n in nodes]
         # every gradient complete
+        self.finals = [explain_with_uses(n, root, None if n is root else uses[id(n)]) for n in nodes]
         """Every node's ``explain()`` text once its gradient is complete."""
         self.headers = [_header(n) for n in nodes]
         """How every node was computed (``explain()`` without its gradient)."""
