@@ -70,6 +70,13 @@ def test_w7_measures_the_import_in_fresh_processes() -> None:
         w.w7_import_ms(0)
 
 
+def test_w8_runs_the_cli_with_and_without_the_page() -> None:
+    view = w.w8_training_view(["--steps", "4", "--samples", "20"], 1)
+    assert set(view) == {"recording", "whole", "train_s", "wall_s", "page_mb"}
+    assert view["page_mb"] > 0.01  # the page was written by the run with the view
+    assert all(math.isfinite(v) and v > 0 for v in view.values())  # ratios of timings: no size asserted
+
+
 def _committed() -> dict[str, bytes]:
     here = Path(bench_main.HERE)
     return {name: (here / name).read_bytes() for name in ("results.md", "results.json")}
