@@ -631,10 +631,8 @@ def _draw_chunk(np: Any, model: MLP, states: list[array[float]], X: list[list[fl
         Xs, ys = held if held is not None else (X, y)
         out = _forward_all(model, flat, np.asarray(Xs, dtype=np.float64))[-1]
         return [({}, _confusion_uri(classes, ys, widths[-1])) for classes in _classes(out, threshold_of(model))]
-    extent = _net.plane_extent(X, None)
     g, pg = _net.GRID, _net.PANEL_GRID
-    columns = _forward_all(model, flat, np.asarray(_grid(extent, g), dtype=np.float64))
-    decision = _forward_all(model, flat, np.asarray(_grid(extent, pg), dtype=np.float64))[-1]
+    columns, decision = _over_the_plane(np, model, flat, X)
     for values in [*columns[1:], decision]:
         if not np.isfinite(values).all():
             bad = values[~np.isfinite(values)][0]
@@ -647,8 +645,7 @@ def _draw_chunk(np: Any, model: MLP, states: list[array[float]], X: list[list[fl
         uris = _png_uris(_signed_rgb(columns[c]), g)  # (snapshots, neurons)
         for k, row in enumerate(uris):
             shown[k][0].update((f"{c}:{i}", uri) for i, uri in enumerate(row))
-    panels = _png_uris(_decision_rgb(decision, threshold_of(model), model.config["output_activation"] == "sigmoid"),
-                       pg)
+    panels = _png_uris(_decision_of(model, decision), pg)
     return [(images, panel[0]) for (images, _), panel in zip(shown, panels)]
 
 
@@ -659,19 +656,30 @@ def _last_pictures(model: MLP, state: array[float], X: list[list[float]]) -> _ne
         import numpy as np
     except ImportError:
         return None
-    flat = np.frombuffer(state.tobytes(), dtype=np.float64).reshape(1, -1)
-    extent = _net.plane_extent(X, None)
     g, pg = _net.GRID, _net.PANEL_GRID
-    columns = _forward_all(model, flat, np.asarray(_grid(extent, g), dtype=np.float64))
-    decision = _forward_all(model, flat, np.asarray(_grid(extent, pg), dtype=np.float64))[-1]
+    columns, decision = _over_the_plane(np, model, np.frombuffer(state.tobytes(), dtype=np.float64)[None], X)
     if not all(np.isfinite(v).all() for v in [*columns, decision]):
         return None
     heats = []
     for values in columns:  # the inputs' column is (points, 2): the same for every snapshot
         rgb = _signed_rgb(values if values.ndim == 3 else values[None])[0]
         heats.append([_net.Image(g, g, image.tobytes()) for image in rgb])
-    panel = _decision_rgb(decision, threshold_of(model), model.config["output_activation"] == "sigmoid")[0, 0]
-    return heats, _net.Image(pg, pg, panel.tobytes())
+    return heats, _net.Image(pg, pg, _decision_of(model, decision)[0, 0].tobytes())
+
+
+def _over_the_plane(np: Any, model: MLP, flat: Any, X: list[list[float]]) -> tuple[list[Any], Any]:
+    """A two-input model's values over the plane around ``X`` under each row of ``flat``: every
+    column at the heatmaps' GRID x GRID points (``_forward_all``), and the outputs at the
+    panel's PANEL_GRID x PANEL_GRID points."""
+    extent = _net.plane_extent(X, None)
+    columns = _forward_all(model, flat, np.asarray(_grid(extent, _net.GRID), dtype=np.float64))
+    decision = _forward_all(model, flat, np.asarray(_grid(extent, _net.PANEL_GRID), dtype=np.float64))[-1]
+    return columns, decision
+
+
+def _decision_of(model: MLP, decision: Any) -> Any:
+    """``_decision_rgb`` of ``model``'s outputs, with its threshold and output activation."""
+    return _decision_rgb(decision, threshold_of(model), model.config["output_activation"] == "sigmoid")
 
 
 def _forward_all(model: MLP, flat: Any, points: Any) -> list[Any]:
